@@ -1,0 +1,238 @@
+"""`archive-ingest`: the command digitisation staff and schedulers type."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ingest.settings import LANGS, Settings, load_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Ingest scanned archive pages and PDFs into OCR'd, structured records.")
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except (ValueError, OSError) as exc:
+        err.print(f"error: settings: {exc}", markup=False)
+        raise typer.Exit(2)
+
+
+def _fail(message: str) -> None:
+    err.print(f"error: {message}", markup=False)
+    raise typer.Exit(2)
+
+
+class _ProgressReporter:
+    """Feeds the flow's page events into one Rich progress bar."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.task = progress.add_task("pages", total=0, file="")
+
+    def planned(self, path: str, pages: int) -> None:
+        total = self.progress.tasks[0].total or 0
+        self.progress.update(self.task, total=total + pages)
+
+    def page_done(self, path: str, number: int, ok: bool) -> None:
+        self.progress.update(self.task, advance=1, file=f"{Path(path).name} p.{number}")
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(None, help="Files or folders (searched recursively) to ingest."),
+    collection: Optional[str] = typer.Option(None, "--collection", "-c", help="Collection name for these files."),
+    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="OCR language: vie, eng or vie+eng."),
+    manifest: Optional[Path] = typer.Option(None, "--manifest", "-m",
+                                            help="CSV with a 'file' column and record metadata, one row per file."),
+) -> None:
+    """Read, preprocess and OCR files, and store them as records. Exit 2 if any file failed."""
+    settings = _settings()
+    if lang and lang not in LANGS:
+        _fail(f"--lang {lang!r}: choose one of {', '.join(LANGS)}")
+    from ingest.manifest import ManifestError, read_manifest
+    from ingest.sources import iter_input_files
+
+    from .steps import FileJob
+
+    rows = []
+    if manifest:
+        try:
+            rows = read_manifest(manifest)
+        except ManifestError as exc:
+            _fail(str(exc))
+    if not paths and not rows:
+        _fail("nothing to ingest: give files or folders, or --manifest")
+    by_file = {r.file.resolve(): r for r in rows}
+    jobs: list[FileJob] = []
+    seen: set[Path] = set()
+    for p in iter_input_files(list(paths or [])):
+        row = by_file.get(p.resolve())
+        seen.add(p.resolve())
+        jobs.append(FileJob(str(p), collection=(row and row.collection) or collection,
+                            lang=(row and row.lang) or lang, metadata=(row.metadata if row else {})))
+    if not paths:  # the manifest alone names the files
+        for r in rows:
+            if r.file.resolve() not in seen:
+                missing = None if r.file.exists() else f"file named in manifest {manifest} not found"
+                jobs.append(FileJob(str(r.file), collection=r.collection or collection, lang=r.lang or lang,
+                                    metadata=r.metadata, missing_reason=missing))
+    if not jobs:
+        _fail("no PNG, JPEG, TIFF or PDF files found in the given folders")
+
+    from ingest.ocr import check_languages
+    from ingest.errors import IngestError
+
+    try:
+        for code in {j.lang or settings.lang for j in jobs}:
+            check_languages(code, settings.tessdata_dir)
+    except IngestError as exc:
+        _fail(str(exc))
+
+    from .runtime import configure_prefect
+
+    configure_prefect(settings.prefect_start_timeout)
+    from . import progress as progress_hook
+    from .ingest import with_runner
+
+    started = time.perf_counter()
+    err.print(f"Ingesting {len(jobs)} file(s) (starting the workflow engine)...")
+    with Progress(TextColumn("[bold]pages"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.fields[file]}"), console=err, transient=False) as bar:
+        progress_hook.set_reporter(_ProgressReporter(bar))
+        try:
+            report = with_runner(settings)(jobs, settings=settings, collection=collection)
+        finally:
+            progress_hook.set_reporter(None)
+    elapsed = time.perf_counter() - started
+
+    for f in report.files:
+        if f.state == "stored":
+            conf = f" mean confidence {f.mean_confidence:.1f}" if f.mean_confidence is not None else ""
+            out.print(f"stored     {f.path}  (document {f.document_id}, {f.pages} page(s){conf})", markup=False)
+        elif f.state == "duplicate":
+            out.print(f"duplicate  {f.path}  (already ingested as document {f.document_id})", markup=False)
+    for f in report.failed:
+        err.print(f"FAILED {f.path}: {f.error}", markup=False)
+    pages = sum(f.pages for f in report.files if f.state == "stored")
+    out.print(f"run {report.run_id}: {report.count('stored')} stored, {report.count('duplicate')} duplicate, "
+              f"{len(report.failed)} failed; {pages} page(s) in {elapsed:.1f} s", markup=False)
+    raise typer.Exit(2 if report.failed else 0)
+
+
+@app.command()
+def status(limit: int = typer.Option(5, help="How many recent runs to list.")) -> None:
+    """Documents by status, recent runs and recent quarantined files."""
+    from storage.repository import Repository, iso
+
+    repo = Repository(_settings().db_url)
+    counts = repo.status_counts()
+    table = Table(title="Documents")
+    table.add_column("status")
+    table.add_column("count", justify="right")
+    for st in ("stored", "processing", "pending", "quarantined"):
+        table.add_row(st, str(counts.get(st, 0)))
+    out.print(table)
+    runs = Table(title="Recent runs")
+    for col in ("run", "started", "finished", "status", "files", "stored", "dup", "failed", "pages"):
+        runs.add_column(col)
+    for r in repo.recent_runs(limit):
+        runs.add_row(str(r.id), iso(r.started_at), iso(r.finished_at) or "-", r.status, str(r.files),
+                     str(r.stored), str(r.duplicates), str(r.quarantined), str(r.pages))
+    out.print(runs)
+    bad = repo.quarantined(limit=10)
+    if bad:
+        out.print("Quarantined:")
+        for d in bad:
+            out.print(f"  {d.id}  {d.source_path}: {d.error_reason}", markup=False)
+
+
+@app.command()
+def show(doc_id: int = typer.Argument(..., help="Document id (see `status` or `export`)."),
+         text: bool = typer.Option(True, "--text/--no-text", help="Print each page's text.")) -> None:
+    """Show one document: metadata, pages and their text."""
+    from storage.export import document_dict
+    from storage.repository import Repository
+
+    doc = Repository(_settings().db_url).get_document(doc_id, full=True)
+    if doc is None:
+        _fail(f"no document {doc_id}")
+    d = document_dict(doc)
+    out.print(f"document {d['id']}  {d['status']}  {d['source']}", markup=False)
+    out.print(f"sha256 {d['sha256']}  {d['media_type']}  collection {d['collection'] or '-'}  lang {d['lang']}",
+              markup=False)
+    if d["error"]:
+        out.print(f"reason: {d['error']}", markup=False)
+    for k, v in d["metadata"].items():
+        out.print(f"{k}: {', '.join(v) if isinstance(v, list) else v}", markup=False)
+    for p in d["pages"]:
+        conf = f"{p['mean_confidence']:.1f}" if p["mean_confidence"] is not None else "-"
+        out.print(f"\n--- page {p['number']}: {p['text_source']}, confidence {conf}, rotation {p['rotation']}, "
+                  f"skew {p['skew']:.2f}, {len(p['lines'])} lines, psm {p['ocr']['params'].get('psm', '-')}",
+                  markup=False)
+        if text:
+            out.print(p["text"], markup=False)
+
+
+@app.command()
+def export(
+    format: str = typer.Option("jsonl", "--format", "-f", help="Output format (jsonl)."),
+    output: Optional[Path] = typer.Option(None, "--out", "-o", help="File to write (default: stdout)."),
+    status: str = typer.Option("stored", help="Which documents: stored, quarantined or all."),
+    collection: Optional[str] = typer.Option(None, help="Only this collection."),
+    words: bool = typer.Option(False, help="Include words with boxes under each line."),
+) -> None:
+    """Export documents as JSON Lines, one object per document."""
+    if format != "jsonl":
+        _fail(f"--format {format!r}: only jsonl is supported")
+    from storage.export import document_dict
+    from storage.repository import Repository
+
+    repo = Repository(_settings().db_url)
+    target = None
+    tmp = None
+    if output:
+        tmp = output.with_name(f".{output.name}.tmp")
+        target = tmp.open("w", encoding="utf-8")
+    stream = target or sys.stdout
+    n = 0
+    try:
+        for doc in repo.iter_documents(status=None if status == "all" else status, collection=collection):
+            stream.write(json.dumps(document_dict(doc, with_words=words), ensure_ascii=False) + "\n")
+            n += 1
+    finally:
+        if target:
+            target.close()
+    if tmp:
+        tmp.replace(output)  # a reader never sees half an export
+        err.print(f"wrote {n} document(s) to {output}")
+
+
+def _register_optional_commands() -> None:
+    try:
+        from .align_cli import align_command
+    except ImportError:
+        return
+    app.command("align", help="Align a source text with its translation (JSON or TSV links).")(align_command)
+
+
+_register_optional_commands()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

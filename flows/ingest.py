@@ -1,0 +1,168 @@
+"""Prefect flows that only orchestrate: which pages run in parallel, retries, run records.
+
+`ingest_batch` plans every file, then maps one task per page across all of them, so a batch of
+single-page scans keeps every core busy; each document still succeeds or fails on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from ingest.errors import TransientError
+from ingest.settings import Settings, load_settings
+from storage.repository import Repository
+
+from . import progress
+from .steps import DocumentPlan, FileJob, PageOutcome, finish_document, ingest_page, prepare_document
+
+
+def _transient(task, task_run, state) -> bool:
+    """Retry timeouts, killed Tesseract processes and a locked database, nothing else."""
+    try:
+        state.result()
+    except TransientError:
+        return True
+    except Exception as exc:  # noqa: BLE001 - classified by name to avoid importing drivers
+        return type(exc).__name__ in {"OperationalError", "TimeoutError"}
+    return False
+
+
+@task(name="prepare-document", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1,
+      retry_condition_fn=_transient)
+def prepare_task(job: FileJob, settings: Settings, run_id: int | None) -> DocumentPlan:
+    return prepare_document(job, settings, run_id)
+
+
+@task(name="ingest-page", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2,
+      retry_condition_fn=_transient, task_run_name="page {number} of document {document_id}")
+def page_task(document_id: int, path: str, media_type: str, number: int, lang: str,
+              settings: Settings) -> PageOutcome:
+    return ingest_page(document_id, path, media_type, number, lang, settings)
+
+
+@dataclass
+class FileResult:
+    path: str
+    state: str  # "stored" | "duplicate" | "quarantined"
+    document_id: int | None
+    pages: int = 0
+    mean_confidence: float | None = None
+    error: str | None = None
+
+
+@dataclass
+class BatchReport:
+    run_id: int
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if f.state == "quarantined"]
+
+    def count(self, state: str) -> int:
+        return sum(1 for f in self.files if f.state == state)
+
+    def to_dict(self) -> dict:
+        return {"run_id": self.run_id, "files": [asdict(f) for f in self.files]}
+
+
+def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchReport:
+    report = BatchReport(run_id=run_id)
+    plans = [f.result(raise_on_failure=False) for f in
+             [prepare_task.submit(job, settings, run_id) for job in jobs]]
+    page_futures = {}
+    by_doc: dict[int, list[PageOutcome]] = {}
+    pending: dict[int, int] = {}
+    lang_of = {job.path: job.lang or settings.lang for job in jobs}
+    results: dict[str, FileResult] = {}
+    for job, plan in zip(jobs, plans):
+        if not isinstance(plan, DocumentPlan):  # the prepare task itself crashed
+            results[job.path] = FileResult(job.path, "quarantined", None, error=f"internal error: {plan}")
+            continue
+        if plan.state in ("duplicate", "quarantined"):
+            results[job.path] = FileResult(job.path, plan.state, plan.document_id, error=plan.error)
+            continue
+        progress.reporter().planned(plan.path, len(plan.pages_todo))
+        by_doc[plan.document_id] = []
+        pending[plan.document_id] = len(plan.pages_todo)
+        for number in plan.pages_todo:
+            fut = page_task.submit(plan.document_id, plan.path, plan.media_type, number, lang_of[plan.path], settings)
+            page_futures[fut] = plan
+        if not plan.pages_todo:  # resumed after every page was stored
+            _finish(plan, [], settings, results)
+    for fut in as_completed(list(page_futures)):
+        plan = page_futures[fut]
+        try:
+            outcome = fut.result()
+        except Exception as exc:  # retries exhausted: the page fails, the batch goes on
+            number = fut.task_run.parameters.get("number") if fut.task_run else None
+            outcome = PageOutcome(plan.document_id, int(number or 0), ok=False,
+                                  error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        progress.reporter().page_done(plan.path, outcome.number, outcome.ok)
+        by_doc[plan.document_id].append(outcome)
+        pending[plan.document_id] -= 1
+        if pending[plan.document_id] == 0:
+            _finish(plan, by_doc[plan.document_id], settings, results)
+    report.files = [results[job.path] for job in jobs if job.path in results]
+    return report
+
+
+def _finish(plan: DocumentPlan, outcomes: list[PageOutcome], settings: Settings, results: dict) -> None:
+    error = finish_document(plan, outcomes, settings)
+    confs = [o.mean_confidence for o in outcomes if o.ok and o.mean_confidence is not None]
+    results[plan.path] = FileResult(
+        plan.path, "quarantined" if error else "stored", plan.document_id, pages=plan.page_count,
+        mean_confidence=round(sum(confs) / len(confs), 2) if confs else None, error=error,
+    )
+
+
+def _record_run(repo: Repository, run_id: int, report: BatchReport) -> None:
+    repo.finish_run(
+        run_id, stored=report.count("stored"), duplicates=report.count("duplicate"),
+        quarantined=report.count("quarantined"), pages=sum(f.pages for f in report.files if f.state == "stored"),
+        errors=[{"file": f.path, "reason": f.error} for f in report.failed], report=report.to_dict(),
+    )
+
+
+def _runner(settings: Settings):
+    if settings.dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=settings.dask_address)
+    return ThreadPoolTaskRunner(max_workers=max(1, settings.workers))
+
+
+@flow(name="ingest-batch", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)
+def ingest_batch(jobs: list[FileJob], settings: Settings | None = None, collection: str | None = None,
+                 trigger: str = "cli") -> BatchReport:
+    """Ingest many files; each document is stored or quarantined on its own."""
+    settings = settings or load_settings()
+    repo = Repository(settings.db_url)
+    run_id = repo.start_run(trigger=trigger, collection=collection, files=len(jobs))
+    report = _run_batch(jobs, settings, run_id)
+    _record_run(repo, run_id, report)
+    return report
+
+
+@flow(name="ingest-document", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)
+def ingest_document(job: FileJob, settings: Settings | None = None, run_id: int | None = None) -> FileResult:
+    """Ingest one file: a task per page, mapped."""
+    settings = settings or load_settings()
+    repo = Repository(settings.db_url)
+    own_run = run_id is None
+    if own_run:
+        run_id = repo.start_run(trigger="document", collection=job.collection, files=1)
+    report = _run_batch([job], settings, run_id)
+    if own_run:
+        _record_run(repo, run_id, report)
+    return report.files[0]
+
+
+def with_runner(settings: Settings):
+    """The batch flow with a task runner sized from settings (workers, or a Dask cluster)."""
+    return ingest_batch.with_options(task_runner=_runner(settings))

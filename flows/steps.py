@@ -1,0 +1,125 @@
+"""The units of work that tasks wrap, tying ingest stages to storage. No Prefect here.
+
+They take and return small values (ids, paths, numbers), never page images, so a task can run
+in a thread, a process or on a Dask worker alike.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.errors import IngestError
+from ingest.pipeline import PageOptions, read_page
+from ingest.settings import Settings
+from ingest.sources import inspect_document, load_page, sha256_file
+from storage.files import FileStore
+from storage.repository import Repository
+
+
+@dataclass(frozen=True)
+class FileJob:
+    """One file to ingest, with what the command line or manifest says about it."""
+
+    path: str
+    collection: str | None = None
+    lang: str | None = None
+    metadata: dict = field(default_factory=dict)
+    missing_reason: str | None = None  # set when the manifest names a file that is not there
+
+
+@dataclass(frozen=True)
+class DocumentPlan:
+    path: str
+    document_id: int | None
+    state: str  # "new" | "resume" | "duplicate" | "quarantined"
+    media_type: str | None = None
+    page_count: int = 0
+    pages_todo: tuple[int, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    document_id: int
+    number: int
+    ok: bool
+    error: str | None = None
+    text_source: str | None = None
+    mean_confidence: float | None = None
+    lines: int = 0
+    seconds: float = 0.0
+
+
+def page_options(settings: Settings, lang: str) -> PageOptions:
+    return PageOptions(lang=lang, dpi=settings.dpi, ocr_timeout=settings.ocr_timeout,
+                       osd_min_confidence=settings.osd_min_confidence, tessdata_dir=settings.tessdata_dir)
+
+
+def prepare_document(job: FileJob, settings: Settings, run_id: int | None) -> DocumentPlan:
+    """Register a file by content and plan its pages; bad input is quarantined here."""
+    repo = Repository(settings.db_url)
+    path = Path(job.path)
+    lang = job.lang or settings.lang
+    if job.missing_reason or not path.is_file():
+        reason = job.missing_reason or ("is a directory, not a file" if path.is_dir() else "file not found")
+        doc_id = repo.quarantine_unread(source_path=str(path), filename=path.name, reason=reason,
+                                        collection=job.collection, lang=lang, run_id=run_id)
+        return DocumentPlan(job.path, doc_id, "quarantined", error=reason)
+    try:
+        digest = sha256_file(path)
+    except OSError as exc:
+        reason = f"cannot read file: {exc.strerror or exc}"
+        doc_id = repo.quarantine_unread(source_path=str(path), filename=path.name, reason=reason,
+                                        collection=job.collection, lang=lang, run_id=run_id)
+        return DocumentPlan(job.path, doc_id, "quarantined", error=reason)
+    claim = repo.claim(sha256=digest, source_path=str(path.resolve()), filename=path.name,
+                       size_bytes=path.stat().st_size, collection=job.collection, lang=lang, run_id=run_id)
+    if claim.state == "duplicate":
+        return DocumentPlan(job.path, claim.document_id, "duplicate")
+    repo.set_record(claim.document_id, job.metadata)
+    try:
+        info = inspect_document(path, settings.max_pixels)
+    except IngestError as exc:
+        repo.quarantine(claim.document_id, str(exc))
+        return DocumentPlan(job.path, claim.document_id, "quarantined", error=str(exc))
+    done = repo.plan(claim.document_id, media_type=info.media_type, page_count=info.page_count)
+    todo = tuple(n for n in range(1, info.page_count + 1) if n not in done)
+    return DocumentPlan(job.path, claim.document_id, claim.state, info.media_type, info.page_count, todo)
+
+
+def ingest_page(document_id: int, path: str, media_type: str, number: int, lang: str,
+                settings: Settings) -> PageOutcome:
+    """Read one page and store it with its images. Bad pages come back as an outcome; transient
+    failures (TransientError, database busy) raise so the caller may retry."""
+    started = time.perf_counter()
+    try:
+        source = load_page(Path(path), media_type, number, dpi=settings.dpi, max_pixels=settings.max_pixels)
+        reading = read_page(source, page_options(settings, lang))
+    except IngestError as exc:
+        return PageOutcome(document_id, number, ok=False, error=str(exc))
+    store = FileStore(settings.files_dir)
+    original = store.put_image(source.image)
+    preprocessed = store.put_image(reading.preprocessed, bilevel=True) if reading.preprocessed is not None else None
+    seconds = time.perf_counter() - started
+    Repository(settings.db_url).save_page(document_id, reading.text, original_image=original,
+                                          preprocessed_image=preprocessed, seconds=seconds)
+    return PageOutcome(document_id, number, ok=True, text_source=reading.text.text_source,
+                       mean_confidence=reading.text.mean_confidence, lines=len(reading.text.lines),
+                       seconds=round(seconds, 3))
+
+
+def finish_document(plan: DocumentPlan, outcomes: list[PageOutcome], settings: Settings) -> str | None:
+    """Stored when every page is; otherwise quarantined with the first page's reason."""
+    repo = Repository(settings.db_url)
+    failed = sorted((o for o in outcomes if not o.ok), key=lambda o: o.number)
+    if failed:
+        first = failed[0].error or "page failed"
+        reason = first if first.startswith("page ") else f"page {failed[0].number}: {first}"
+        if len(failed) > 1:
+            reason += f" (and {len(failed) - 1} more page(s))"
+        repo.quarantine(plan.document_id, reason)
+        return reason
+    repo.mark_stored(plan.document_id)
+    return None

@@ -1,0 +1,1 @@
+"""Pipeline stages: sources, preprocessing, OCR, text rebuilding. Imports no Prefect."""

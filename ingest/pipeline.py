@@ -1,0 +1,116 @@
+"""The story of one page: source page -> (text layer | preprocess -> OCR) -> lines -> passages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from . import ocr
+from .model import PageText, Step
+from .paragraphs import rebuild_passages
+from .preprocess import preprocess
+from .sources import SourcePage
+
+
+@dataclass(frozen=True)
+class PageOptions:
+    lang: str = "vie"
+    dpi: int = 300
+    ocr_timeout: float = 120.0
+    osd_min_confidence: float = 2.0
+    tessdata_dir: str | None = None
+    detect_orientation: bool = True
+
+
+@dataclass
+class PageReading:
+    text: PageText
+    preprocessed: np.ndarray | None  # None for text-layer pages (nothing was OCR'd)
+
+
+def _pdfplumber_engine() -> str:
+    import pdfplumber
+
+    return f"pdfplumber {pdfplumber.__version__}"
+
+
+def read_page(page: SourcePage, options: PageOptions) -> PageReading:
+    """Read one page: trust a born-digital text layer, OCR everything else."""
+    if page.text_layer is not None and page.text_layer.lines:
+        lines = page.text_layer.lines
+        text = PageText(
+            number=page.number,
+            text_source="text_layer",
+            lines=lines,
+            passages=rebuild_passages(lines),
+            width=page.image.width,
+            height=page.image.height,
+            dpi=page.dpi or options.dpi,
+            steps=(Step("render", {"dpi": page.dpi or options.dpi}),),
+            engine=_pdfplumber_engine(),
+            model="text layer",
+            params={},
+            mean_confidence=100.0,
+        )
+        return PageReading(text=text, preprocessed=None)
+    return ocr_page(page.image, number=page.number, file_dpi=page.dpi, options=options)
+
+
+# Below this mean word confidence a page may be sideways or upside down: only then is
+# Tesseract's orientation detection (about 1 s a page) worth running.
+SUSPECT_CONFIDENCE = 60.0
+
+
+def ocr_page(image: Image.Image, *, number: int, file_dpi: int | None, options: PageOptions) -> PageReading:
+    prep = preprocess(image, file_dpi=file_dpi, target_dpi=options.dpi)
+    psm, lines = _ocr(prep.image, options)
+    conf = ocr.mean_confidence(lines)
+    steps = list(prep.steps)
+    if options.detect_orientation and (conf is None or conf < SUSPECT_CONFIDENCE):
+        degrees, osd_conf = ocr.detect_orientation(prep.image, options.tessdata_dir)
+        applied = degrees % 360 != 0 and osd_conf >= options.osd_min_confidence
+        if applied:
+            turned = preprocess(image, file_dpi=file_dpi, target_dpi=options.dpi, rotation=degrees)
+            psm2, lines2 = _ocr(turned.image, options)
+            conf2 = ocr.mean_confidence(lines2)
+            applied = conf2 is not None and (conf is None or conf2 > conf)
+            if applied:
+                prep, psm, lines, conf = turned, psm2, lines2, conf2
+                steps = [s for s in turned.steps if s.name != "rotate"]
+        steps.insert(1, Step("orientation", {"detected": degrees, "confidence": round(osd_conf, 2),
+                                             "min_confidence": options.osd_min_confidence,
+                                             "applied": applied, "reason": "low first-pass confidence"}))
+    text = PageText(
+        number=number,
+        text_source="ocr",
+        lines=lines,
+        passages=rebuild_passages(lines),
+        width=int(prep.image.shape[1]),
+        height=int(prep.image.shape[0]),
+        dpi=prep.dpi,
+        rotation=prep.rotation,
+        skew=prep.skew,
+        steps=tuple(steps),
+        engine=ocr.engine_version(),
+        model=options.lang,
+        params={"psm": psm, "oem": ocr.OEM, "timeout": options.ocr_timeout, "omp_thread_limit": 1},
+        mean_confidence=conf,
+    )
+    return PageReading(text=text, preprocessed=prep.image)
+
+
+def _ocr(image: np.ndarray, options: PageOptions):
+    psm = ocr.choose_psm(image)
+    lines = ocr.read_words(image, lang=options.lang, psm=psm, timeout=options.ocr_timeout,
+                           tessdata_dir=options.tessdata_dir)
+    return psm, lines
+
+
+def ocr_image(image: Image.Image, *, lang: str = "vie", dpi: int | None = None) -> PageText:
+    """OCR one page image with the full pipeline and default options (benchmarks, scripts)."""
+    if dpi is None:
+        info_dpi = image.info.get("dpi")
+        dpi = round(float(info_dpi[0])) if info_dpi else None
+    return ocr_page(image, number=1, file_dpi=dpi, options=PageOptions(lang=lang)).text

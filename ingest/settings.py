@@ -1,0 +1,91 @@
+"""The one settings object: environment variables (``ARCHIVE_*``) over an optional TOML file.
+
+Read once at the edge (CLI, flow entry) and passed down; stage functions take plain values.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+CONFIG_ENV = "ARCHIVE_CONFIG"
+DEFAULT_CONFIG = Path("archive-ingest.toml")
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str = "sqlite:///archive.db"
+    files_dir: str = "archive-files"  # content-addressed page image store
+    lang: str = "vie"  # default OCR language: vie, eng or vie+eng
+    dpi: int = 300  # rasterisation and upscaling target
+    min_dpi: int = 200  # pages below this are upscaled to `dpi`
+    max_pixels: int = 150_000_000  # decompression-bomb guard, per page
+    ocr_timeout: float = 120.0  # seconds per page for Tesseract
+    osd_min_confidence: float = 2.0  # Tesseract OSD orientation confidence to trust a rotation
+    workers: int = field(default_factory=lambda: os.cpu_count() or 2)
+    page_retries: int = 2
+    tessdata_dir: str | None = None
+    # translation and alignment (issue 4)
+    translation_provider: str = "none"
+    translation_url: str | None = None
+    translation_api_key: str | None = None
+    translation_char_budget: int = 200_000
+    lexicon_paths: tuple[str, ...] = ()
+    # orchestration
+    prefect_start_timeout: int = 120
+    dask_address: str | None = None
+
+    @property
+    def files_path(self) -> Path:
+        return Path(self.files_dir)
+
+
+def _coerce(value: str, kind: type, name: str):
+    if kind is bool:
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if kind is int:
+        return int(value)
+    if kind is float:
+        return float(value)
+    if kind is tuple:
+        return tuple(p for p in value.split(os.pathsep) if p)
+    return value
+
+
+def _kind(f) -> type:
+    t = str(f.type)
+    for name, kind in (("tuple", tuple), ("int", int), ("float", float), ("bool", bool)):
+        if t.startswith(name):
+            return kind
+    return str
+
+
+def load_settings(config_file: Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Defaults < config file (``ARCHIVE_CONFIG`` or ./archive-ingest.toml) < ``ARCHIVE_<FIELD>``."""
+    env = dict(os.environ if env is None else env)
+    path = config_file or (Path(env[CONFIG_ENV]) if env.get(CONFIG_ENV) else DEFAULT_CONFIG)
+    values: dict = {}
+    if path.is_file():
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        known = {f.name for f in fields(Settings)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"{path}: unknown settings: {', '.join(sorted(unknown))}")
+        values.update({k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+    for f in fields(Settings):
+        raw = env.get(f"ARCHIVE_{f.name.upper()}")
+        if raw is not None and raw != "":
+            try:
+                values[f.name] = _coerce(raw, _kind(f), f.name)
+            except ValueError:
+                raise ValueError(f"ARCHIVE_{f.name.upper()}={raw!r} is not a valid {_kind(f).__name__}")
+    settings = replace(Settings(), **values)
+    if settings.lang not in LANGS:
+        raise ValueError(f"unsupported language {settings.lang!r}; choose one of {', '.join(LANGS)}")
+    return settings
+
+
+LANGS = ("vie", "eng", "vie+eng")

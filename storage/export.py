@@ -1,0 +1,58 @@
+"""Documents as plain dicts: the JSONL export and `show` both read from here."""
+
+from __future__ import annotations
+
+from .models import Document
+from .repository import RECORD_FIELDS, iso
+
+
+def record_metadata(doc: Document) -> dict:
+    rec = doc.record
+    if rec is None:
+        return {}
+    meta = {k: getattr(rec, k) for k in RECORD_FIELDS if getattr(rec, k) not in (None, "", [])}
+    meta.update(rec.extra or {})
+    return meta
+
+
+def document_dict(doc: Document, *, with_words: bool = False) -> dict:
+    pages = []
+    for p in doc.pages:
+        lines = []
+        for ln in p.lines:
+            item = {"text": ln.text, "bbox": ln.bbox, "confidence": ln.confidence}
+            if with_words:
+                item["words"] = [{"text": w.text, "bbox": [w.x0, w.y0, w.x1, w.y1], "confidence": w.confidence}
+                                 for w in ln.words]
+            lines.append(item)
+        pages.append({
+            "number": p.number,
+            "text_source": p.text_source,
+            "text": p.text,
+            "mean_confidence": p.mean_confidence,
+            "rotation": p.rotation,
+            "skew": p.skew,
+            "dpi": p.dpi,
+            "width": p.width,
+            "height": p.height,
+            "ocr": {"engine": p.ocr_engine, "model": p.ocr_model, "params": p.ocr_params},
+            "preprocessing": p.preprocessing,
+            "images": {"original": p.original_image, "preprocessed": p.preprocessed_image},
+            "passages": [{"text": ps.text, "first_line": ps.first_line, "last_line": ps.last_line,
+                          "bbox": [ps.x0, ps.y0, ps.x1, ps.y1]} for ps in p.passages],
+            "lines": lines,
+        })
+    return {
+        "id": doc.id,
+        "sha256": doc.sha256,
+        "source": doc.source_path,
+        "filename": doc.filename,
+        "media_type": doc.media_type,
+        "status": doc.status,
+        "error": doc.error_reason,
+        "collection": doc.collection,
+        "lang": doc.lang,
+        "created_at": iso(doc.created_at),
+        "metadata": record_metadata(doc),
+        "pages": pages,
+    }

@@ -1,0 +1,209 @@
+"""All database reads and writes of the ingest path. Nothing else in the project runs SQL.
+
+Each write is its own short transaction, so a crash between two leaves the database whole:
+a document still 'processing' is resumed by the next run, never duplicated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterator
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from ingest.model import PageText
+
+from . import db
+from .models import Document, DocumentStatus, IngestRun, Line, Page, Passage, Record, Word, utcnow
+
+RECORD_FIELDS = (
+    "record_id", "title", "date", "source_archive", "translator", "rights", "type", "language",
+    "subjects", "places", "donors", "translation_of",
+)
+LIST_FIELDS = ("subjects", "places", "donors")
+
+
+@dataclass(frozen=True)
+class Claim:
+    document_id: int
+    state: str  # "new" | "duplicate" | "resume" (an earlier run failed or was killed)
+    status: str  # the document's status before this claim
+
+
+class Repository:
+    def __init__(self, url: str):
+        self.url = url
+        self.sessions: sessionmaker[Session] = db.sessions(url)
+
+    # ---- runs -------------------------------------------------------------------------------
+    def start_run(self, *, trigger: str = "cli", collection: str | None = None, files: int = 0) -> int:
+        with self.sessions.begin() as s:
+            run = IngestRun(trigger=trigger, collection=collection, files=files, errors=[], report={})
+            s.add(run)
+            s.flush()
+            return run.id
+
+    def finish_run(self, run_id: int, *, stored: int, duplicates: int, quarantined: int, pages: int,
+                   errors: list[dict], report: dict | None = None) -> None:
+        with self.sessions.begin() as s:
+            run = s.get(IngestRun, run_id)
+            run.finished_at = utcnow()
+            run.status = "failed" if quarantined else "completed"
+            run.stored, run.duplicates, run.quarantined, run.pages = stored, duplicates, quarantined, pages
+            run.errors = errors
+            run.report = report or {}
+
+    def recent_runs(self, limit: int = 10) -> list[IngestRun]:
+        with self.sessions() as s:
+            return list(s.scalars(select(IngestRun).order_by(IngestRun.id.desc()).limit(limit)))
+
+    # ---- documents --------------------------------------------------------------------------
+    def claim(self, *, sha256: str, source_path: str, filename: str, size_bytes: int, collection: str | None,
+              lang: str, run_id: int | None) -> Claim:
+        """Register a file by content. The same bytes already stored are a duplicate; bytes seen
+        before but not stored (quarantined, or a run that died) are taken up again."""
+        for _ in range(3):
+            with self.sessions.begin() as s:
+                doc = s.scalar(select(Document).where(Document.sha256 == sha256))
+                if doc is not None:
+                    if doc.status == DocumentStatus.STORED:
+                        return Claim(doc.id, "duplicate", doc.status)
+                    before = doc.status
+                    doc.source_path, doc.filename, doc.run_id = source_path, filename, run_id
+                    doc.collection, doc.lang = collection or doc.collection, lang
+                    doc.status, doc.error_reason = DocumentStatus.PENDING, None
+                    return Claim(doc.id, "resume", before)
+            try:
+                with self.sessions.begin() as s:
+                    doc = Document(sha256=sha256, source_path=source_path, filename=filename, size_bytes=size_bytes,
+                                   collection=collection, lang=lang, run_id=run_id, status=DocumentStatus.PENDING)
+                    s.add(doc)
+                    s.flush()
+                    return Claim(doc.id, "new", DocumentStatus.PENDING)
+            except IntegrityError:
+                continue  # another batch registered the same bytes at the same moment
+        raise RuntimeError(f"could not register {source_path}")
+
+    def quarantine_unread(self, *, source_path: str, filename: str, reason: str, collection: str | None,
+                          lang: str, run_id: int | None) -> int:
+        """A file that could not even be read (missing): one row per path, updated on each try."""
+        with self.sessions.begin() as s:
+            doc = s.scalar(select(Document).where(Document.sha256.is_(None), Document.source_path == source_path))
+            if doc is None:
+                doc = Document(source_path=source_path, filename=filename, collection=collection, lang=lang)
+                s.add(doc)
+            doc.status, doc.error_reason, doc.run_id = DocumentStatus.QUARANTINED, reason, run_id
+            s.flush()
+            return doc.id
+
+    def plan(self, document_id: int, *, media_type: str, page_count: int) -> set[int]:
+        """Mark a document as being read; returns the page numbers already stored (resume)."""
+        with self.sessions.begin() as s:
+            doc = s.get(Document, document_id)
+            doc.media_type, doc.page_count, doc.status = media_type, page_count, DocumentStatus.PROCESSING
+            s.execute(delete(Page).where(Page.document_id == document_id, Page.number > page_count))
+            done = s.scalars(select(Page.number).where(Page.document_id == document_id)).all()
+            return set(done)
+
+    def set_media_type(self, document_id: int, media_type: str | None) -> None:
+        with self.sessions.begin() as s:
+            s.get(Document, document_id).media_type = media_type
+
+    def quarantine(self, document_id: int, reason: str) -> None:
+        with self.sessions.begin() as s:
+            doc = s.get(Document, document_id)
+            doc.status, doc.error_reason = DocumentStatus.QUARANTINED, reason
+
+    def mark_stored(self, document_id: int) -> None:
+        with self.sessions.begin() as s:
+            doc = s.get(Document, document_id)
+            doc.status, doc.error_reason = DocumentStatus.STORED, None
+
+    def set_record(self, document_id: int, metadata: dict) -> None:
+        values = {k: metadata.get(k) for k in RECORD_FIELDS if metadata.get(k) not in (None, "", [])}
+        extra = {k: v for k, v in metadata.items() if k not in RECORD_FIELDS and v not in (None, "")}
+        if not values and not extra:
+            return
+        with self.sessions.begin() as s:
+            rec = s.scalar(select(Record).where(Record.document_id == document_id))
+            if rec is None:
+                rec = Record(document_id=document_id, subjects=[], places=[], donors=[], extra={})
+                s.add(rec)
+            for k, v in values.items():
+                setattr(rec, k, v)
+            if extra:
+                rec.extra = {**(rec.extra or {}), **extra}
+
+    # ---- pages ------------------------------------------------------------------------------
+    def save_page(self, document_id: int, page: PageText, *, original_image: str | None,
+                  preprocessed_image: str | None, seconds: float | None = None) -> int:
+        """Store one page with its lines, words and passages, replacing an earlier copy."""
+        with self.sessions.begin() as s:
+            s.execute(delete(Page).where(Page.document_id == document_id, Page.number == page.number))
+            row = Page(
+                document_id=document_id, number=page.number, original_image=original_image,
+                preprocessed_image=preprocessed_image, dpi=page.dpi, width=page.width, height=page.height,
+                rotation=page.rotation, skew=page.skew,
+                preprocessing=[{"name": st.name, "params": st.params} for st in page.steps],
+                ocr_engine=page.engine, ocr_model=page.model, ocr_params=page.params,
+                mean_confidence=page.mean_confidence, text_source=page.text_source, text=page.text,
+                seconds=round(seconds, 3) if seconds is not None else None,
+            )
+            for i, ln in enumerate(page.lines):
+                line = Line(number=i, text=ln.text, x0=ln.bbox[0], y0=ln.bbox[1], x1=ln.bbox[2], y1=ln.bbox[3],
+                            confidence=ln.confidence)
+                line.words = [
+                    Word(number=j, text=w.text, x0=w.bbox[0], y0=w.bbox[1], x1=w.bbox[2], y1=w.bbox[3],
+                         confidence=w.confidence)
+                    for j, w in enumerate(ln.words)
+                ]
+                row.lines.append(line)
+            for i, p in enumerate(page.passages):
+                row.passages.append(Passage(number=i, text=p.text, first_line=p.first_line, last_line=p.last_line,
+                                            x0=p.bbox[0], y0=p.bbox[1], x1=p.bbox[2], y1=p.bbox[3]))
+            s.add(row)
+            s.flush()
+            return row.id
+
+    # ---- reading ----------------------------------------------------------------------------
+    def get_document(self, document_id: int, *, full: bool = False) -> Document | None:
+        with self.sessions() as s:
+            opts = [selectinload(Document.record), selectinload(Document.pages)]
+            if full:
+                opts.append(selectinload(Document.pages).selectinload(Page.lines).selectinload(Line.words))
+                opts.append(selectinload(Document.pages).selectinload(Page.passages))
+            return s.scalar(select(Document).where(Document.id == document_id).options(*opts))
+
+    def status_counts(self) -> dict[str, int]:
+        with self.sessions() as s:
+            rows = s.execute(select(Document.status, func.count()).group_by(Document.status)).all()
+            return {status: n for status, n in rows}
+
+    def document_ids(self, *, status: str | None = None, collection: str | None = None) -> list[int]:
+        with self.sessions() as s:
+            q = select(Document.id).order_by(Document.id)
+            if status:
+                q = q.where(Document.status == status)
+            if collection:
+                q = q.where(Document.collection == collection)
+            return list(s.scalars(q))
+
+    def iter_documents(self, *, status: str | None = None, collection: str | None = None) -> Iterator[Document]:
+        """Fully loaded documents one at a time (export streams; memory stays flat)."""
+        for doc_id in self.document_ids(status=status, collection=collection):
+            doc = self.get_document(doc_id, full=True)
+            if doc is not None:
+                yield doc
+
+    def quarantined(self, limit: int = 20) -> list[Document]:
+        with self.sessions() as s:
+            q = (select(Document).where(Document.status == DocumentStatus.QUARANTINED)
+                 .order_by(Document.updated_at.desc()).limit(limit))
+            return list(s.scalars(q))
+
+
+def iso(dt: datetime | None) -> str | None:
+    return dt.isoformat(timespec="seconds") if dt else None
