@@ -68,20 +68,21 @@ def ocr_page(image: Image.Image, *, number: int, file_dpi: int | None, options: 
     psm, lines = _ocr(prep.image, options)
     conf = ocr.mean_confidence(lines)
     steps = list(prep.steps)
-    if options.detect_orientation and (conf is None or conf < SUSPECT_CONFIDENCE):
+    if options.detect_orientation and (conf is None or conf < SUSPECT_CONFIDENCE or _sideways(lines)):
         degrees, osd_conf = ocr.detect_orientation(prep.image, options.tessdata_dir)
         applied = degrees % 360 != 0 and osd_conf >= options.osd_min_confidence
         if applied:
             turned = preprocess(image, file_dpi=file_dpi, target_dpi=options.dpi, rotation=degrees)
             psm2, lines2 = _ocr(turned.image, options)
             conf2 = ocr.mean_confidence(lines2)
-            applied = conf2 is not None and (conf is None or conf2 > conf)
+            # OSD was confident: keep the upright reading unless it reads clearly worse
+            applied = conf2 is not None and (conf is None or conf2 >= conf - 5.0)
             if applied:
                 prep, psm, lines, conf = turned, psm2, lines2, conf2
                 steps = [s for s in turned.steps if s.name != "rotate"]
         steps.insert(1, Step("orientation", {"detected": degrees, "confidence": round(osd_conf, 2),
                                              "min_confidence": options.osd_min_confidence,
-                                             "applied": applied, "reason": "low first-pass confidence"}))
+                                             "applied": applied, "reason": "first reading looked sideways or unsure"}))
     text = PageText(
         number=number,
         text_source="ocr",
@@ -99,6 +100,13 @@ def ocr_page(image: Image.Image, *, number: int, file_dpi: int | None, options: 
         mean_confidence=conf,
     )
     return PageReading(text=text, preprocessed=prep.image)
+
+
+def _sideways(lines) -> bool:
+    """Tesseract can read a sideways page as vertical lines with good confidence."""
+    long = [l for l in lines if len(l.text) >= 4]
+    tall = sum(1 for l in long if (l.bbox[3] - l.bbox[1]) > (l.bbox[2] - l.bbox[0]))
+    return bool(long) and tall * 2 > len(long)
 
 
 def _ocr(image: np.ndarray, options: PageOptions):

@@ -123,12 +123,12 @@ def estimate_skew(binary: np.ndarray, max_angle: float = 10.0) -> float:
         ys, xs = ys[pick], xs[pick]
     xs = xs.astype(np.float64) - binary.shape[1] / 2
     ys = ys.astype(np.float64)
-    bins = max(64, binary.shape[0] // 2)
 
     def score(angle: float) -> float:
         t = np.deg2rad(angle)
         proj = ys * np.cos(t) - xs * np.sin(t)
-        hist, _ = np.histogram(proj, bins=bins)
+        # 2-pixel bins of fixed width: a data-dependent bin width would favour some angles.
+        hist = np.bincount(((proj - proj.min()) / 2).astype(np.int64))
         return float(np.dot(hist, hist))
 
     coarse = np.arange(-max_angle, max_angle + 1e-9, 0.5)

@@ -127,14 +127,17 @@ def _open_pdf(path: Path, pages: list[int] | None = None):
     except PDFPasswordIncorrect:
         raise IngestError("PDF is encrypted with a password; decrypt it first")
     except Exception as exc:  # pdfminer raises many types for damaged files
-        cause = exc.__cause__ or exc
-        if type(cause).__name__ == "PDFPasswordIncorrect":
+        # pdfplumber wraps pdfminer's error as the first argument of its own exception
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else (exc.__cause__ or exc)
+        if isinstance(cause, PDFPasswordIncorrect):
             raise IngestError("PDF is encrypted with a password; decrypt it first")
         raise IngestError(f"damaged or invalid PDF: {_first_line(cause) or type(cause).__name__}")
     if pdf.doc.encryption:
         pdf.close()
-        # Even without a user password, an encrypted file carries restrictions we must not strip.
-        raise IngestError("PDF is encrypted (owner password set); remove the encryption first")
+        # Even without a user password, an encrypted file carries its owner's restrictions: we
+        # refuse it, as OCRmyPDF does, rather than strip them silently.
+        raise IngestError("PDF is encrypted (owner password set); remove the encryption first "
+                          "(e.g. qpdf --decrypt in.pdf out.pdf)")
     return pdf
 
 

@@ -1,0 +1,39 @@
+# Two commands for a new user on Debian: `make demo` and `make test`. Both install what is missing.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd fonts-freefont-ttf
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup system demo test bench samples clean-demo
+
+setup: system $(VENV)/.installed
+
+system:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+demo: setup
+	$(VENV)/bin/archive-ingest ingest --manifest examples/manifest.csv
+	$(VENV)/bin/archive-ingest status
+
+test: setup
+	$(VENV)/bin/pytest -q
+
+bench: setup
+	$(PY) -m bench.ocr_bench
+
+samples: setup
+	$(VENV)/bin/pip install -q -e '.[samples]'
+	$(PY) examples/make_samples.py
+
+clean-demo:
+	rm -rf archive.db archive.db-wal archive.db-shm archive-files

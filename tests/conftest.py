@@ -1,0 +1,108 @@
+"""Shared fixtures: the shared data folder (read in place), throwaway databases and stores."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+from ingest.settings import Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("ARCHIVE_SHARED_DIR", ROOT.parent / "shared")).resolve()
+OCRMYPDF = SHARED / "data" / "ocrmypdf-resources"
+VIET = SHARED / "data" / "vietnamese-ocr"
+EXAMPLES = ROOT / "examples"
+PG_ADMIN_URL = os.environ.get("ARCHIVE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    assert SHARED.is_dir(), f"shared data folder missing: {SHARED}"
+    return SHARED
+
+
+def _pg_available() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """A throwaway PostgreSQL database for this test session."""
+    if not _pg_available():
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
+    import psycopg
+
+    name = f"archive_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url.replace("postgresql://", "postgresql+psycopg://", 1)
+    from storage import db
+
+    db._engine_for.cache_clear()
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/archive.db"
+    base = request.getfixturevalue("pg_database")
+    return base
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(db_url=f"sqlite:///{tmp_path}/archive.db", files_dir=str(tmp_path / "files"), workers=2)
+
+
+@pytest.fixture(scope="session")
+def bad_inputs(tmp_path_factory) -> dict[str, Path]:
+    """The bad-input corpus: generated files plus the damaged files of the shared data."""
+    from PIL import Image
+
+    d = tmp_path_factory.mktemp("bad")
+    (d / "empty.png").write_bytes(b"")
+    (d / "not-an-image.jpg").write_text("minutes of the meeting, typed\n")
+    (d / "no-pages.pdf").write_bytes(
+        b"%PDF-1.4\n1 0 obj <</Type/Catalog/Pages 2 0 R>> endobj\n"
+        b"2 0 obj <</Type/Pages/Kids[]/Count 0>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+    )
+    Image.new("1", (13000, 13000), 1).save(d / "bomb.png")  # 169 MP in 46 KB
+    return {
+        "empty": d / "empty.png",
+        "not_image": d / "not-an-image.jpg",
+        "no_pages": d / "no-pages.pdf",
+        "bomb": d / "bomb.png",
+        "invalid_pdf": OCRMYPDF / "invalid.pdf",
+        "encrypted_r4": OCRMYPDF / "derived" / "encrypted_r4_nouserpw.pdf",
+        "encrypted_r6": OCRMYPDF / "derived" / "encrypted_r6_userpw.pdf",
+        "truncated_pdf": OCRMYPDF / "derived" / "skew_truncated_half.pdf",
+        "damaged_jpeg": OCRMYPDF / "derived" / "francais_damaged_jpeg.pdf",
+    }
+
+
+# The reason each bad input must give (a fragment of the one-line message).
+BAD_REASONS = {
+    "empty": "empty file",
+    "not_image": "not a PNG, JPEG, TIFF or PDF",
+    "no_pages": "no pages",
+    "bomb": "decompression bomb",
+    "invalid_pdf": "damaged or invalid PDF",
+    "encrypted_r4": "encrypted",
+    "encrypted_r6": "encrypted with a password",
+    "truncated_pdf": "damaged or invalid PDF",
+    "damaged_jpeg": "damaged JPEG",
+}
