@@ -166,3 +166,16 @@ def ingest_document(job: FileJob, settings: Settings | None = None, run_id: int 
 def with_runner(settings: Settings):
     """The batch flow with a task runner sized from settings (workers, or a Dask cluster)."""
     return ingest_batch.with_options(task_runner=_runner(settings))
+
+
+@flow(name="ingest-files", log_prints=False)
+def ingest_files(paths: list[str], collection: str | None = None, lang: str | None = None) -> dict:
+    """On-demand ingest of files or folders by path (what the `ingest-files` deployment runs)."""
+    from pathlib import Path
+
+    from ingest.sources import iter_input_files
+
+    settings = load_settings()
+    jobs = [FileJob(str(p), collection=collection, lang=lang) for p in iter_input_files([Path(p) for p in paths])]
+    report = with_runner(settings)(jobs, settings=settings, collection=collection, trigger="deployment")
+    return report.to_dict()
