@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -134,7 +135,7 @@ def ingest(
 @app.command()
 def status(limit: int = typer.Option(5, help="How many recent runs to list.")) -> None:
     """Documents by status, recent runs and recent quarantined files."""
-    from storage.repository import Repository, iso
+    from storage.repository import Repository
 
     repo = Repository(_settings().db_url)
     counts = repo.status_counts()
@@ -144,11 +145,12 @@ def status(limit: int = typer.Option(5, help="How many recent runs to list.")) -
     for st in ("stored", "processing", "pending", "quarantined"):
         table.add_row(st, str(counts.get(st, 0)))
     out.print(table)
-    runs = Table(title="Recent runs")
-    for col in ("run", "started", "finished", "status", "files", "stored", "dup", "failed", "pages"):
-        runs.add_column(col)
+    runs = Table(title="Recent runs", box=box.SIMPLE_HEAD)
+    for col in ("run", "started (UTC)", "secs", "status", "files", "stored", "dup", "failed", "pages"):
+        runs.add_column(col, no_wrap=True, min_width=len(col))
     for r in repo.recent_runs(limit):
-        runs.add_row(str(r.id), iso(r.started_at), iso(r.finished_at) or "-", r.status, str(r.files),
+        took = f"{(r.finished_at - r.started_at).total_seconds():.1f}" if r.finished_at else "-"
+        runs.add_row(str(r.id), r.started_at.strftime("%Y-%m-%d %H:%M"), took, r.status, str(r.files),
                      str(r.stored), str(r.duplicates), str(r.quarantined), str(r.pages))
     out.print(runs)
     bad = repo.quarantined(limit=10)
