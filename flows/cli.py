@@ -221,6 +221,84 @@ def export(
         err.print(f"wrote {n} document(s) to {output}")
 
 
+@app.command()
+def queue(
+    paths: list[Path] = typer.Argument(..., help="Files or folders to hand in."),
+    collection: Optional[str] = typer.Option(None, "--collection", "-c", help="Collection for --now runs."),
+    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="OCR language for --now runs."),
+    now: bool = typer.Option(False, "--now", help="Also start an `ingest-files` run on the Prefect server now."),
+) -> None:
+    """Copy scans into the inbox (atomically) for the nightly run, or start a run now."""
+    from ingest.sources import iter_input_files
+
+    from .inbox import queue_file
+
+    settings = _settings()
+    inbox = Path(settings.inbox_dir)
+    files = iter_input_files(list(paths))
+    missing = [p for p in files if not p.is_file()]
+    for p in missing:
+        err.print(f"FAILED {p}: file not found", markup=False)
+    queued = []
+    for p in files:
+        if p.is_file():
+            target = queue_file(p, inbox)
+            queued.append(target)
+            out.print(f"queued     {p} -> {target}", markup=False)
+    if now and queued:
+        from .runtime import configure_prefect
+
+        configure_prefect(settings.prefect_start_timeout)
+        try:
+            from prefect.deployments import run_deployment
+
+            run = run_deployment("ingest-files/ingest-files", timeout=0,
+                                 parameters={"paths": [str(q.resolve()) for q in queued],
+                                             "collection": collection, "lang": lang})
+        except Exception as exc:  # no server, or the deployment is not there
+            _fail(f"could not start ingest-files on the Prefect server ({str(exc).splitlines()[0]}); "
+                  "the files are queued for the nightly run")
+        out.print(f"started flow run {run.name} ({run.id}) of ingest-files", markup=False)
+    raise typer.Exit(2 if missing else 0)
+
+
+@app.command()
+def runs(limit: int = typer.Option(10, help="How many runs."),
+         failures: bool = typer.Option(True, "--failures/--no-failures", help="List each run's failures.")) -> None:
+    """Recent ingest runs with their reports."""
+    from storage.repository import Repository
+
+    for r in Repository(_settings().db_url).recent_runs(limit):
+        took = f"{(r.finished_at - r.started_at).total_seconds():.1f} s" if r.finished_at else "not finished"
+        conf = (r.report or {}).get("mean_confidence")
+        out.print(f"run {r.id}  {r.trigger}  {r.started_at:%Y-%m-%d %H:%M} UTC  {r.status}  {took}: "
+                  f"{r.files} files, {r.stored} stored, {r.duplicates} duplicate, {r.quarantined} failed, "
+                  f"{r.pages} pages" + (f", mean confidence {conf}" if conf is not None else ""), markup=False)
+        if failures:
+            for e in r.errors or []:
+                out.print(f"    FAILED {e.get('file')}: {e.get('reason')}", markup=False)
+
+
+@app.command()
+def nightly(inbox: Optional[Path] = typer.Option(None, help="Inbox folder (default: settings inbox_dir)."),
+            collection: Optional[str] = typer.Option(None, "--collection", "-c"),
+            lang: Optional[str] = typer.Option(None, "--lang", "-l")) -> None:
+    """Run the nightly inbox ingest once, here and now (the deployment runs it at 02:00)."""
+    settings = _settings()
+    from .runtime import configure_prefect
+
+    configure_prefect(settings.prefect_start_timeout)
+    from .nightly import nightly_ingest
+
+    summary = nightly_ingest(str(inbox) if inbox else None, collection, lang)
+    out.print(f"run {summary['run_id']}: {summary['documents']} documents, {summary['stored']} stored, "
+              f"{summary['duplicates']} duplicate, {summary['failed']} failed, {summary['pages']} pages",
+              markup=False)
+    for f in summary["failures"]:
+        err.print(f"FAILED {f['file']}: {f['reason']}", markup=False)
+    raise typer.Exit(2 if summary["failed"] else 0)
+
+
 def _register_optional_commands() -> None:
     try:
         from .align_cli import align_command

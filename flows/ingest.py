@@ -179,3 +179,25 @@ def ingest_files(paths: list[str], collection: str | None = None, lang: str | No
     jobs = [FileJob(str(p), collection=collection, lang=lang) for p in iter_input_files([Path(p) for p in paths])]
     report = with_runner(settings)(jobs, settings=settings, collection=collection, trigger="deployment")
     return report.to_dict()
+
+
+@task(name="reprocess-page", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2,
+      retry_condition_fn=_transient, task_run_name="reprocess page {number} of document {document_id}")
+def reprocess_page_task(document_id: int, number: int, lang: str, settings: Settings) -> PageOutcome:
+    from .steps import reprocess_page
+
+    return reprocess_page(document_id, number, lang, settings)
+
+
+@flow(name="reprocess-document", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)
+def reprocess_document(document_id: int, lang: str | None = None) -> dict:
+    """OCR a stored document again from its stored page images (new settings, better models)."""
+    settings = load_settings()
+    repo = Repository(settings.db_url)
+    doc = repo.get_document(document_id)
+    if doc is None:
+        raise ValueError(f"no document {document_id}")
+    futures = [reprocess_page_task.submit(document_id, p.number, lang or doc.lang, settings) for p in doc.pages]
+    outcomes = [f.result() for f in futures]
+    failed = [o for o in outcomes if not o.ok]
+    return {"document_id": document_id, "pages": len(outcomes), "failed": [o.error for o in failed]}

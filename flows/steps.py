@@ -123,3 +123,31 @@ def finish_document(plan: DocumentPlan, outcomes: list[PageOutcome], settings: S
         return reason
     repo.mark_stored(plan.document_id)
     return None
+
+
+def reprocess_page(document_id: int, number: int, lang: str, settings: Settings) -> PageOutcome:
+    """Read a stored page again from its stored original image (the scan may have moved on)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from ingest.pipeline import ocr_page
+
+    repo = Repository(settings.db_url)
+    doc = repo.get_document(document_id)
+    page = next((p for p in doc.pages if p.number == number), None) if doc else None
+    if page is None or not page.original_image:
+        return PageOutcome(document_id, number, ok=False, error=f"page {number}: no stored image")
+    if page.text_source == "text_layer":
+        return PageOutcome(document_id, number, ok=True, text_source="text_layer", mean_confidence=100.0)
+    started = time.perf_counter()
+    store = FileStore(settings.files_dir)
+    image = Image.open(BytesIO(store.read_bytes(page.original_image)))
+    reading = ocr_page(image, number=number, file_dpi=page.dpi, options=page_options(settings, lang))
+    preprocessed = store.put_image(reading.preprocessed, bilevel=True)
+    seconds = time.perf_counter() - started
+    repo.save_page(document_id, reading.text, original_image=page.original_image,
+                   preprocessed_image=preprocessed, seconds=seconds)
+    return PageOutcome(document_id, number, ok=True, text_source="ocr",
+                       mean_confidence=reading.text.mean_confidence, lines=len(reading.text.lines),
+                       seconds=round(seconds, 3))

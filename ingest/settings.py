@@ -35,7 +35,11 @@ class Settings:
     lexicon_paths: tuple[str, ...] = ()
     # orchestration
     prefect_start_timeout: int = 120
-    dask_address: str | None = None
+    dask_address: str | None = None  # a Dask scheduler: page tasks run on its workers
+    inbox_dir: str = "inbox"  # staff drop scans here (`archive-ingest queue`); the nightly run reads it
+    done_dir: str = "inbox-archive"  # scans moved here once stored (never deleted)
+    quarantine_dir: str = "inbox-quarantine"  # scans that failed, each beside a .reason.txt
+    chunk_size: int = 20  # documents per chunk in the nightly run
 
     @property
     def files_path(self) -> Path:

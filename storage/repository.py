@@ -51,7 +51,7 @@ class Repository:
         with self.sessions.begin() as s:
             run = s.get(IngestRun, run_id)
             run.finished_at = utcnow()
-            run.status = "failed" if quarantined else "completed"
+            run.status = "partial" if quarantined else "completed"  # partial: some files quarantined
             run.stored, run.duplicates, run.quarantined, run.pages = stored, duplicates, quarantined, pages
             run.errors = errors
             run.report = report or {}

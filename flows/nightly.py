@@ -1,0 +1,80 @@
+"""The nightly run: ingest what is new in the inbox, move every scan on, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from ingest.settings import load_settings
+from storage.repository import Repository
+
+from .inbox import scan_inbox, settle
+from .ingest import FileResult, ingest_document
+from .steps import FileJob
+
+
+def _report_rows(results: list[FileResult]) -> list[dict]:
+    return [{"file": r.path, "state": r.state, "document": r.document_id, "pages": r.pages,
+             "mean_confidence": r.mean_confidence, "reason": r.error or ""} for r in results]
+
+
+def summarize(results: list[FileResult]) -> dict:
+    stored = [r for r in results if r.state == "stored"]
+    confs = [(r.mean_confidence, r.pages) for r in stored if r.mean_confidence is not None]
+    weight = sum(p for _, p in confs)
+    return {
+        "documents": len(results),
+        "stored": len(stored),
+        "duplicates": sum(1 for r in results if r.state == "duplicate"),
+        "failed": sum(1 for r in results if r.state == "quarantined"),
+        "pages": sum(r.pages for r in stored),
+        "mean_confidence": round(sum(c * p for c, p in confs) / weight, 2) if weight else None,
+        "failures": [{"file": r.path, "reason": r.error} for r in results if r.state == "quarantined"],
+    }
+
+
+def markdown(summary: dict, title: str) -> str:
+    lines = [f"# {title}", "",
+             f"- documents: {summary['documents']} (stored {summary['stored']}, duplicates "
+             f"{summary['duplicates']}, failed {summary['failed']})",
+             f"- pages: {summary['pages']}",
+             f"- mean OCR confidence: {summary['mean_confidence'] if summary['mean_confidence'] is not None else '-'}"]
+    if summary["failures"]:
+        lines += ["", "## Failures", "", "| file | reason |", "|---|---|"]
+        lines += [f"| {f['file']} | {f['reason']} |" for f in summary["failures"]]
+    return "\n".join(lines) + "\n"
+
+
+@flow(name="nightly-ingest", log_prints=False)
+def nightly_ingest(inbox: str | None = None, collection: str | None = None, lang: str | None = None) -> dict:
+    """Scan the inbox recursively; ingest each new file as its own subflow, in chunks; move
+    stored and duplicate scans to the archive folder and failures to quarantine with a reason."""
+    settings = load_settings()
+    inbox_dir = Path(inbox or settings.inbox_dir).resolve()
+    done_dir, bad_dir = Path(settings.done_dir).resolve(), Path(settings.quarantine_dir).resolve()
+    repo = Repository(settings.db_url)
+    files = scan_inbox(inbox_dir)
+    run_id = repo.start_run(trigger="nightly", collection=collection, files=len(files))
+    results: list[FileResult] = []
+    for start in range(0, len(files), max(1, settings.chunk_size)):
+        for path in files[start:start + settings.chunk_size]:
+            job = FileJob(str(path), collection=collection, lang=lang)
+            try:
+                result = ingest_document(job, settings=settings, run_id=run_id)
+            except Exception as exc:  # the subflow crashed: this file fails, the night goes on
+                result = FileResult(str(path), "quarantined", None, error=f"internal error: {exc}".splitlines()[0])
+            if path.exists():
+                settle(path, inbox_dir, bad_dir if result.state == "quarantined" else done_dir,
+                       reason=result.error if result.state == "quarantined" else None)
+            results.append(result)
+    summary = summarize(results)
+    title = f"Nightly ingest run {run_id}"
+    create_markdown_artifact(markdown(summary, title), key="nightly-ingest-report", description=title)
+    create_table_artifact(_report_rows(results) or [{"file": "-", "state": "nothing new"}],
+                          key="nightly-ingest-files", description=title)
+    repo.finish_run(run_id, stored=summary["stored"], duplicates=summary["duplicates"],
+                    quarantined=summary["failed"], pages=summary["pages"], errors=summary["failures"],
+                    report={**summary, "files": _report_rows(results)})
+    return {"run_id": run_id, **summary}
