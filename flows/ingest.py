@@ -6,6 +6,7 @@ single-page scans keeps every core busy; each document still succeeds or fails o
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 
 from prefect import flow, task
@@ -121,6 +122,15 @@ def _finish(plan: DocumentPlan, outcomes: list[PageOutcome], settings: Settings,
     )
 
 
+def sweep_store(repo: Repository, settings: Settings, run_id: int, started: float) -> int:
+    """Remove what killed runs left in the image store, when no other run is writing to it."""
+    from storage.files import FileStore
+
+    if repo.other_active_runs(run_id):
+        return 0
+    return FileStore(settings.files_dir).sweep(repo.referenced_images(), older_than=started)
+
+
 def _record_run(repo: Repository, run_id: int, report: BatchReport) -> None:
     repo.finish_run(
         run_id, stored=report.count("stored"), duplicates=report.count("duplicate"),
@@ -143,9 +153,11 @@ def ingest_batch(jobs: list[FileJob], settings: Settings | None = None, collecti
     """Ingest many files; each document is stored or quarantined on its own."""
     settings = settings or load_settings()
     repo = Repository(settings.db_url)
+    started = time.time()
     run_id = repo.start_run(trigger=trigger, collection=collection, files=len(jobs))
     report = _run_batch(jobs, settings, run_id)
     _record_run(repo, run_id, report)
+    sweep_store(repo, settings, run_id, started)
     return report
 
 

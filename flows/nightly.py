@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from prefect import flow
@@ -11,7 +12,7 @@ from ingest.settings import load_settings
 from storage.repository import Repository
 
 from .inbox import scan_inbox, settle
-from .ingest import FileResult, ingest_document
+from .ingest import FileResult, ingest_document, sweep_store
 from .steps import FileJob
 
 
@@ -56,6 +57,7 @@ def nightly_ingest(inbox: str | None = None, collection: str | None = None, lang
     done_dir, bad_dir = Path(settings.done_dir).resolve(), Path(settings.quarantine_dir).resolve()
     repo = Repository(settings.db_url)
     files = scan_inbox(inbox_dir)
+    started = time.time()
     run_id = repo.start_run(trigger="nightly", collection=collection, files=len(files))
     results: list[FileResult] = []
     for start in range(0, len(files), max(1, settings.chunk_size)):
@@ -77,4 +79,5 @@ def nightly_ingest(inbox: str | None = None, collection: str | None = None, lang
     repo.finish_run(run_id, stored=summary["stored"], duplicates=summary["duplicates"],
                     quarantined=summary["failed"], pages=summary["pages"], errors=summary["failures"],
                     report={**summary, "files": _report_rows(results)})
+    sweep_store(repo, settings, run_id, started)
     return {"run_id": run_id, **summary}

@@ -61,3 +61,18 @@ class FileStore:
 
     def exists(self, key: str) -> bool:
         return self.path(key).exists()
+
+    def sweep(self, referenced: set[str], older_than: float) -> int:
+        """Delete temporary files and images no page refers to, written before ``older_than``
+        (epoch seconds): what a killed run left behind. Returns how many files went."""
+        if not self.root.is_dir():
+            return 0
+        removed = 0
+        for f in self.root.glob("*/*/*"):
+            if not f.is_file():
+                continue
+            stale = f.name.startswith(".tmp-") or f.name not in referenced
+            if stale and f.stat().st_mtime < older_than:
+                f.unlink(missing_ok=True)
+                removed += 1
+        return removed

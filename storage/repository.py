@@ -6,6 +6,8 @@ a document still 'processing' is resumed by the next run, never duplicated.
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator
@@ -41,10 +43,33 @@ class Repository:
     # ---- runs -------------------------------------------------------------------------------
     def start_run(self, *, trigger: str = "cli", collection: str | None = None, files: int = 0) -> int:
         with self.sessions.begin() as s:
-            run = IngestRun(trigger=trigger, collection=collection, files=files, errors=[], report={})
+            # Runs this host started whose process is gone were killed: say so.
+            for old in s.scalars(select(IngestRun).where(IngestRun.status == "running")):
+                owner = old.report or {}
+                if owner.get("host") == socket.gethostname() and not _pid_alive(owner.get("pid")):
+                    old.status, old.finished_at = "interrupted", utcnow()
+            run = IngestRun(trigger=trigger, collection=collection, files=files, errors=[],
+                            report={"host": socket.gethostname(), "pid": os.getpid()})
             s.add(run)
             s.flush()
             return run.id
+
+    def other_active_runs(self, run_id: int) -> int:
+        """Runs still going besides this one (killed runs on this host do not count)."""
+        with self.sessions() as s:
+            n = 0
+            for run in s.scalars(select(IngestRun).where(IngestRun.status == "running", IngestRun.id != run_id)):
+                owner = run.report or {}
+                if owner.get("host") == socket.gethostname() and not _pid_alive(owner.get("pid")):
+                    continue
+                n += 1
+            return n
+
+    def referenced_images(self) -> set[str]:
+        with self.sessions() as s:
+            keys = set(s.scalars(select(Page.original_image).where(Page.original_image.is_not(None))))
+            keys |= set(s.scalars(select(Page.preprocessed_image).where(Page.preprocessed_image.is_not(None))))
+            return keys
 
     def finish_run(self, run_id: int, *, stored: int, duplicates: int, quarantined: int, pages: int,
                    errors: list[dict], report: dict | None = None) -> None:
@@ -203,6 +228,18 @@ class Repository:
             q = (select(Document).where(Document.status == DocumentStatus.QUARANTINED)
                  .order_by(Document.updated_at.desc()).limit(limit))
             return list(s.scalars(q))
+
+
+def _pid_alive(pid) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def iso(dt: datetime | None) -> str | None:
