@@ -54,6 +54,7 @@ class FileResult:
     pages: int = 0
     mean_confidence: float | None = None
     error: str | None = None
+    workers: list[str] = field(default_factory=list)  # where its pages were read
 
 
 @dataclass
@@ -119,6 +120,7 @@ def _finish(plan: DocumentPlan, outcomes: list[PageOutcome], settings: Settings,
     results[plan.path] = FileResult(
         plan.path, "quarantined" if error else "stored", plan.document_id, pages=plan.page_count,
         mean_confidence=round(sum(confs) / len(confs), 2) if confs else None, error=error,
+        workers=sorted({o.worker for o in outcomes if o.worker}),
     )
 
 

@@ -6,6 +6,8 @@ in a thread, a process or on a Dask worker alike.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +52,7 @@ class PageOutcome:
     mean_confidence: float | None = None
     lines: int = 0
     seconds: float = 0.0
+    worker: str = ""  # host:pid that read the page (threads, processes or Dask workers)
 
 
 def page_options(settings: Settings, lang: str) -> PageOptions:
@@ -78,6 +81,8 @@ def prepare_document(job: FileJob, settings: Settings, run_id: int | None) -> Do
                        size_bytes=path.stat().st_size, collection=job.collection, lang=lang, run_id=run_id)
     if claim.state == "duplicate":
         return DocumentPlan(job.path, claim.document_id, "duplicate")
+    if claim.state == "busy":  # the same bytes are being read by another run right now
+        return DocumentPlan(job.path, claim.document_id, "duplicate", error="being ingested by another run")
     repo.set_record(claim.document_id, job.metadata)
     try:
         info = inspect_document(path, settings.max_pixels)
@@ -107,7 +112,7 @@ def ingest_page(document_id: int, path: str, media_type: str, number: int, lang:
                                           preprocessed_image=preprocessed, seconds=seconds)
     return PageOutcome(document_id, number, ok=True, text_source=reading.text.text_source,
                        mean_confidence=reading.text.mean_confidence, lines=len(reading.text.lines),
-                       seconds=round(seconds, 3))
+                       seconds=round(seconds, 3), worker=f"{socket.gethostname()}:{os.getpid()}")
 
 
 def finish_document(plan: DocumentPlan, outcomes: list[PageOutcome], settings: Settings) -> str | None:

@@ -31,7 +31,7 @@ LIST_FIELDS = ("subjects", "places", "donors")
 @dataclass(frozen=True)
 class Claim:
     document_id: int
-    state: str  # "new" | "duplicate" | "resume" (an earlier run failed or was killed)
+    state: str  # "new" | "duplicate" | "resume" (an earlier run failed or was killed) | "busy"
     status: str  # the document's status before this claim
 
 
@@ -96,6 +96,9 @@ class Repository:
                 if doc is not None:
                     if doc.status == DocumentStatus.STORED:
                         return Claim(doc.id, "duplicate", doc.status)
+                    if (doc.status in (DocumentStatus.PENDING, DocumentStatus.PROCESSING)
+                            and doc.run_id not in (None, run_id) and _run_active(s, doc.run_id)):
+                        return Claim(doc.id, "busy", doc.status)  # another live run has it now
                     before = doc.status
                     doc.source_path, doc.filename, doc.run_id = source_path, filename, run_id
                     doc.collection, doc.lang = collection or doc.collection, lang
@@ -228,6 +231,16 @@ class Repository:
             q = (select(Document).where(Document.status == DocumentStatus.QUARANTINED)
                  .order_by(Document.updated_at.desc()).limit(limit))
             return list(s.scalars(q))
+
+
+def _run_active(s: Session, run_id: int) -> bool:
+    run = s.get(IngestRun, run_id)
+    if run is None or run.status != "running":
+        return False
+    owner = run.report or {}
+    if owner.get("host") == socket.gethostname():
+        return _pid_alive(owner.get("pid"))
+    return True
 
 
 def _pid_alive(pid) -> bool:

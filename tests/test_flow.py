@@ -1,5 +1,7 @@
 """The ingest flows under Prefect's test harness: a good batch, then a bad one beside it."""
 
+import os
+
 import pytest
 from sqlalchemy import select
 
@@ -31,7 +33,17 @@ def snapshot(repo: Repository) -> list[tuple]:
     return sorted(map(tuple, docs)) + sorted(map(tuple, pages)) + sorted(map(tuple, lines))
 
 
-def test_batch_then_bad_inputs_leave_stored_documents_untouched(settings, bad_inputs):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def flow_settings(request, settings, tmp_path):
+    if request.param == "sqlite":
+        return settings
+    from dataclasses import replace
+
+    return replace(settings, db_url=request.getfixturevalue("pg_database"))
+
+
+def test_batch_then_bad_inputs_leave_stored_documents_untouched(flow_settings, bad_inputs):
+    settings = flow_settings
     good = [FileJob(str(EXAMPLES / "cable-417-vi.tif"), collection="samples", lang="vie",
                     metadata={"record_id": "sample-417", "title": "Cable No. 417"}),
             FileJob(str(EXAMPLES / "cable-417-en.pdf"), collection="samples", lang="eng")]
@@ -68,9 +80,64 @@ def test_batch_then_bad_inputs_leave_stored_documents_untouched(settings, bad_in
     run = repo.recent_runs(1)[0]
     assert (run.stored, run.duplicates, run.quarantined) == (1, 1, len(names) + 1)
     assert {e["file"] for e in run.errors} >= {str(bad_inputs[n]) for n in names}
+    _clear(repo)
+
+
+def _clear(repo):
+    """The PostgreSQL database lives for the whole session: leave it empty for the next test."""
+    from sqlalchemy import delete
+
+    from storage.models import IngestRun
+
+    with repo.sessions.begin() as s:
+        s.execute(delete(Document))
+        s.execute(delete(IngestRun))
+
+
+def test_two_batches_at_once_on_postgresql(pg_database, tmp_path):
+    """Two batches share a file: it is stored once, and every other file is stored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ingest.settings import Settings
+
+    settings = Settings(db_url=pg_database, files_dir=str(tmp_path / "files"), workers=2)
+    a = [FileJob(str(EXAMPLES / "cable-417-vi.tif")), FileJob(str(EXAMPLES / "cable-418-vi.jpg"))]
+    b = [FileJob(str(EXAMPLES / "cable-417-en.pdf")), FileJob(str(EXAMPLES / "cable-418-vi.jpg"))]
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda jobs: ingest_batch(jobs, settings=settings), [a, b]))
+    repo = Repository(settings.db_url)
+    assert repo.status_counts() == {"stored": 3}
+    states = sorted(f.state for r in reports for f in r.files)
+    assert states.count("stored") >= 3 and "quarantined" not in states
+    with repo.sessions() as s:
+        pages = s.execute(select(Page.document_id, Page.number)).all()
+    assert len(pages) == len(set(pages)) == 5
+    _clear(repo)
 
 
 def test_single_document_flow(settings):
     result = ingest_document(FileJob(str(EXAMPLES / "cable-418-vi.jpg"), lang="vie"), settings=settings)
     assert result.state == "stored" and result.pages == 1
     assert result.mean_confidence is not None and result.mean_confidence > 80
+
+
+def test_pages_run_on_a_dask_cluster(settings):
+    """With a Dask scheduler address in settings, page tasks run on its two worker processes."""
+    from dataclasses import replace
+
+    from distributed import LocalCluster
+
+    from flows.ingest import with_runner
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      host="127.0.0.1") as cluster:
+        dask_settings = replace(settings, dask_address=cluster.scheduler_address)
+        jobs = [FileJob(str(EXAMPLES / "cable-417-vi.tif")), FileJob(str(EXAMPLES / "cable-417-en.pdf"))]
+        report = with_runner(dask_settings)(jobs, settings=dask_settings)
+    assert [f.state for f in report.files] == ["stored", "stored"]
+    workers = {w for f in report.files for w in f.workers}
+    assert workers and all(not w.endswith(f":{os.getpid()}") for w in workers)  # not in this process
+    repo = Repository(settings.db_url)
+    with repo.sessions() as s:
+        assert s.scalar(select(Page.id).where(Page.number == 2).limit(1)) is not None
+        assert len(s.execute(select(Page.id)).all()) == 4
