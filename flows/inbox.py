@@ -57,7 +57,7 @@ def queue_file(src: Path, inbox: Path) -> Path:
     fd, tmp = tempfile.mkstemp(dir=staging, prefix=".tmp-")
     os.close(fd)
     try:
-        shutil.copy2(src, tmp)
+        shutil.copyfile(src, tmp)  # its mtime is the hand-in time: the nightly run goes oldest first
         os.replace(tmp, target)  # same file system: atomic
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -141,3 +141,50 @@ def test_pages_run_on_a_dask_cluster(settings):
     with repo.sessions() as s:
         assert s.scalar(select(Page.id).where(Page.number == 2).limit(1)) is not None
         assert len(s.execute(select(Page.id)).all()) == 4
+
+
+def test_nightly_ingest_moves_scans_and_reports(settings, tmp_path, monkeypatch):
+    import shutil
+
+    from prefect.client.orchestration import get_client
+
+    from flows.nightly import nightly_ingest
+
+    inbox, done, bad = tmp_path / "inbox", tmp_path / "done", tmp_path / "quarantine"
+    (inbox / "box-3").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "cable-418-vi.jpg", inbox / "box-3" / "cable-418-vi.jpg")
+    shutil.copy(EXAMPLES / "cable-417-en.pdf", inbox / "cable-417-en.pdf")
+    (inbox / "box-3" / "torn.tif").write_bytes(b"II*\x00garbage")
+    (inbox / ".incoming").mkdir()
+    (inbox / ".incoming" / ".tmp-half-copied").write_bytes(b"II*")  # a copy still under way
+    for key, value in {"DB_URL": settings.db_url, "FILES_DIR": settings.files_dir, "DONE_DIR": str(done),
+                       "QUARANTINE_DIR": str(bad), "WORKERS": "2"}.items():
+        monkeypatch.setenv(f"ARCHIVE_{key}", value)
+
+    summary = nightly_ingest(str(inbox), "box-3")
+    assert (summary["documents"], summary["stored"], summary["failed"], summary["pages"]) == (3, 2, 1, 3)
+    assert (done / "box-3" / "cable-418-vi.jpg").exists() and (done / "cable-417-en.pdf").exists()
+    assert (bad / "box-3" / "torn.tif").read_bytes() == b"II*\x00garbage"  # never deleted
+    reason = (bad / "box-3" / "torn.tif.reason.txt").read_text()
+    assert "torn.tif" not in reason and reason.strip()
+    assert (inbox / ".incoming" / ".tmp-half-copied").exists()  # not touched
+    assert not [p for p in inbox.rglob("*") if p.is_file() and not p.name.startswith(".")]
+
+    run = Repository(settings.db_url).recent_runs(1)[0]
+    assert run.trigger == "nightly" and run.report["pages"] == 3 and run.report["mean_confidence"] > 80
+    assert run.report["failures"][0]["file"].endswith("torn.tif")
+
+    import anyio
+
+    async def artifacts():
+        async with get_client() as client:
+            return await client.read_latest_artifacts()
+
+    keys = {a.key for a in anyio.run(artifacts)}
+    assert {"nightly-ingest-report", "nightly-ingest-files"} <= keys
+
+    # the same scan handed in again the next night: a duplicate, moved on, nothing stored twice
+    shutil.copy(EXAMPLES / "cable-418-vi.jpg", inbox / "again.jpg")
+    second = nightly_ingest(str(inbox), "box-3")
+    assert (second["duplicates"], second["stored"]) == (1, 0)
+    assert (done / "again.jpg").exists()
