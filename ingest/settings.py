@@ -32,7 +32,7 @@ class Settings:
     translation_url: str | None = None
     translation_api_key: str | None = None
     translation_char_budget: int = 200_000
-    lexicon_paths: tuple[str, ...] = ()
+    lexicon_paths: tuple[str, ...] = ()  # FVDP .json / Wiktionary pairs .txt, os.pathsep-separated
     # orchestration
     prefect_start_timeout: int = 120
     dask_address: str | None = None  # a Dask scheduler: page tasks run on its workers
