@@ -76,8 +76,8 @@ def _prefix1(a: np.ndarray) -> np.ndarray:
 
 
 def _band(n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """Columns [lo, hi) each row may use: the diagonal widened by the larger of 12 units and 8%."""
-    width = max(12, int(0.08 * max(n, m)))
+    """Columns [lo, hi) each row may use: the diagonal widened by the larger of 12 units and 5%."""
+    width = max(12, int(0.05 * max(n, m)))
     rows = np.arange(n + 1)
     centre = rows * (m / max(n, 1))
     lo = np.clip(np.floor(centre - width).astype(int), 0, m)
@@ -109,17 +109,18 @@ def align_texts(source_units: list[str], target_units: list[str], *, lexicon: Le
     anc = np.zeros((n, m), np.float32)
     mtm = np.zeros((n, m), np.float32) if mt_tokens is not None else None
     for i in range(n):
-        j0, j1 = max(0, lo[i] - 3), min(m, hi[i + 1] + 3)
+        # the DP reads pair features only for cells its beads can reach from this row's band
+        j0, j1 = max(0, int(lo[i]) - 3), min(m, int(hi[min(i + 3, n)]))
         ti, ki, ai = src_trans[i], src_keys[i], src_anchor[i]
-        for j in range(j0, j1):
-            if ti:
-                cov_en[i, j] = len(tgt_tokens[j] & ti)
-            if ki:
-                cov_vi[i, j] = len(ki & tgt_back[j])
-            if ai:
-                anc[i, j] = len(ai & tgt_anchor[j])
-            if mtm is not None:
-                mtm[i, j] = len(mt_tokens[i] & tgt_tokens[j])
+        row_en, row_vi, row_an = cov_en[i], cov_vi[i], anc[i]
+        if ti:
+            row_en[j0:j1] = [len(x & ti) for x in tgt_tokens[j0:j1]]
+        if ki:
+            row_vi[j0:j1] = [len(ki & x) for x in tgt_back[j0:j1]]
+        if ai:
+            row_an[j0:j1] = [len(ai & x) for x in tgt_anchor[j0:j1]]
+        if mtm is not None:
+            mtm[i, j0:j1] = [len(mt_tokens[i] & x) for x in tgt_tokens[j0:j1]]
     s = _Side(np.array([len(x) for x in src], float), np.array([len(k) for k in src_keys], float),
               np.array([len(a) for a in src_anchor], float), np.array([is_furniture(x) for x in src]))
     t = _Side(np.array([len(x) for x in tgt], float), np.array([len(k) for k in tgt_tokens], float),

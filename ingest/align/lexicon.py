@@ -47,6 +47,11 @@ def en_tokens(text: str) -> list[str]:
 _VI_TOKEN = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
 
 
+@functools.lru_cache(maxsize=65536)
+def _plain(syllable: str) -> str:
+    return strip_marks(syllable)
+
+
 def vi_syllables(text: str) -> list[str]:
     """Lower-case syllables; numbers stay as tokens so no phrase spans them."""
     return [s.lower() for s in _VI_TOKEN.findall(normalize_vi(text))]
@@ -80,7 +85,7 @@ class Lexicon:
         """Vietnamese content units of a text, longest lexicon match first, each with the English
         stems it may translate to (empty when the lexicon does not know it)."""
         syl = vi_syllables(text)
-        plain = [strip_marks(x) for x in syl]
+        plain = [_plain(x) for x in syl]
         out: list[tuple[str, frozenset[str]]] = []
         i = 0
         digit = [x.isdigit() for x in syl]
@@ -88,10 +93,12 @@ class Lexicon:
             for n in range(min(self.longest.get(plain[i], 1), len(syl) - i), 0, -1):
                 if n > 1 and any(digit[i:i + n]):
                     continue
+                # every exact key also has its unmarked form, so a miss there is a miss for both
+                fallback = self.plain_vi_en.get(" ".join(plain[i:i + n]))
+                if fallback is None:
+                    continue
                 key = " ".join(syl[i:i + n])
-                stems = self.vi_en.get(key)
-                if stems is None:
-                    stems = self.plain_vi_en.get(" ".join(plain[i:i + n]))
+                stems = self.vi_en.get(key) or fallback
                 if stems is not None:
                     if not (n == 1 and key in VI_FUNCTION):
                         out.append((key, frozenset(stems)))
