@@ -57,6 +57,9 @@ def ingest(
     lang: Optional[str] = typer.Option(None, "--lang", "-l", help="OCR language: vie, eng or vie+eng."),
     manifest: Optional[Path] = typer.Option(None, "--manifest", "-m",
                                             help="CSV with a 'file' column and record metadata, one row per file."),
+    translation: Optional[Path] = typer.Option(None, "--translation", "-t",
+                                               help="The English translation of the one original given "
+                                                    "(text file, PDF or scans): ingested, paired and aligned."),
 ) -> None:
     """Read, preprocess and OCR files, and store them as records. Exit 2 if any file failed."""
     settings = _settings()
@@ -90,7 +93,18 @@ def ingest(
                 jobs.append(FileJob(str(r.file), collection=r.collection or collection, lang=r.lang or lang,
                                     metadata=r.metadata, missing_reason=missing))
     if not jobs:
-        _fail("no PNG, JPEG, TIFF or PDF files found in the given folders")
+        _fail("no PNG, JPEG, TIFF, PDF or text files found in the given folders")
+    if translation is not None:
+        if len(jobs) != 1:
+            _fail("--translation pairs one original with its translation: give exactly one original file")
+        original = jobs[0]
+        record_id = original.metadata.get("record_id") or Path(original.path).stem
+        jobs[0] = FileJob(original.path, collection=original.collection, lang=original.lang,
+                          metadata={**original.metadata, "record_id": record_id})
+        jobs.append(FileJob(str(translation), collection=original.collection, lang="eng",
+                            metadata={"record_id": f"{record_id}-en", "translation_of": record_id,
+                                      "language": "English"},
+                            missing_reason=None if translation.is_file() else "translation file not found"))
 
     from ingest.ocr import check_languages
     from ingest.errors import IngestError
@@ -126,6 +140,12 @@ def ingest(
             out.print(f"duplicate  {f.path}  (already ingested as document {f.document_id})", markup=False)
     for f in report.failed:
         err.print(f"FAILED {f.path}: {f.error}", markup=False)
+    for a in report.alignments:
+        if a.get("translation"):
+            out.print(f"aligned    document {a['original']} with its translation {a['translation']} "
+                      f"({a['passage_links']} passage links, {a['sentence_links']} sentence links)", markup=False)
+        elif a.get("error"):
+            err.print(f"alignment failed: {a['error']}", markup=False)
     pages = sum(f.pages for f in report.files if f.state == "stored")
     out.print(f"run {report.run_id}: {report.count('stored')} stored, {report.count('duplicate')} duplicate, "
               f"{len(report.failed)} failed; {pages} page(s) in {elapsed:.1f} s", markup=False)
@@ -199,9 +219,11 @@ def export(
     if format != "jsonl":
         _fail(f"--format {format!r}: only jsonl is supported")
     from storage.export import document_dict
-    from storage.repository import Repository
+    from storage.repository import AlignmentRepository, Repository
 
-    repo = Repository(_settings().db_url)
+    settings = _settings()
+    repo = Repository(settings.db_url)
+    links = AlignmentRepository(settings.db_url)
     target = None
     tmp = None
     if output:
@@ -211,7 +233,9 @@ def export(
     n = 0
     try:
         for doc in repo.iter_documents(status=None if status == "all" else status, collection=collection):
-            stream.write(json.dumps(document_dict(doc, with_words=words), ensure_ascii=False) + "\n")
+            d = document_dict(doc, with_words=words, alignments=links.alignments(doc.id),
+                              sentences=links.sentences(doc.id))
+            stream.write(json.dumps(d, ensure_ascii=False) + "\n")
             n += 1
     finally:
         if target:

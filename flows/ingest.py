@@ -19,7 +19,8 @@ from ingest.settings import Settings, load_settings
 from storage.repository import Repository
 
 from . import progress
-from .steps import DocumentPlan, FileJob, PageOutcome, finish_document, ingest_page, prepare_document
+from .steps import (DocumentPlan, FileJob, PageOutcome, finish_document, ingest_page, pair_and_align,
+                    prepare_document)
 
 
 def _transient(task, task_run, state) -> bool:
@@ -46,6 +47,11 @@ def page_task(document_id: int, path: str, media_type: str, number: int, lang: s
     return ingest_page(document_id, path, media_type, number, lang, settings)
 
 
+@task(name="align-documents", cache_policy=NO_CACHE, retries=1, retry_condition_fn=_transient)
+def align_task(document_ids: list[int], settings: Settings) -> list[dict]:
+    return pair_and_align(document_ids, settings)
+
+
 @dataclass
 class FileResult:
     path: str
@@ -61,6 +67,7 @@ class FileResult:
 class BatchReport:
     run_id: int
     files: list[FileResult] = field(default_factory=list)
+    alignments: list[dict] = field(default_factory=list)
 
     @property
     def failed(self) -> list[FileResult]:
@@ -70,7 +77,7 @@ class BatchReport:
         return sum(1 for f in self.files if f.state == state)
 
     def to_dict(self) -> dict:
-        return {"run_id": self.run_id, "files": [asdict(f) for f in self.files]}
+        return {"run_id": self.run_id, "files": [asdict(f) for f in self.files], "alignments": self.alignments}
 
 
 def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchReport:
@@ -111,6 +118,11 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
         if pending[plan.document_id] == 0:
             _finish(plan, by_doc[plan.document_id], settings, results)
     report.files = [results[job.path] for job in jobs if job.path in results]
+    stored = [f.document_id for f in report.files if f.state == "stored"]
+    if stored:  # pair originals with translations that are now both stored, and align them
+        report.alignments = align_task.submit(stored, settings).result(raise_on_failure=False)
+        if not isinstance(report.alignments, list):
+            report.alignments = [{"error": str(report.alignments).splitlines()[0]}]
     return report
 
 
@@ -214,4 +226,6 @@ def reprocess_document(document_id: int, lang: str | None = None) -> dict:
     futures = [reprocess_page_task.submit(document_id, p.number, lang or doc.lang, settings) for p in doc.pages]
     outcomes = [f.result() for f in futures]
     failed = [o for o in outcomes if not o.ok]
-    return {"document_id": document_id, "pages": len(outcomes), "failed": [o.error for o in failed]}
+    realigned = align_task.submit([document_id], settings).result()  # its text changed: align again
+    return {"document_id": document_id, "pages": len(outcomes), "failed": [o.error for o in failed],
+            "alignments": realigned}

@@ -99,6 +99,8 @@ def ingest_page(document_id: int, path: str, media_type: str, number: int, lang:
     """Read one page and store it with its images. Bad pages come back as an outcome; transient
     failures (TransientError, database busy) raise so the caller may retry."""
     started = time.perf_counter()
+    if media_type == "text/plain":
+        return _ingest_text_file(document_id, path, settings, started)
     try:
         source = load_page(Path(path), media_type, number, dpi=settings.dpi, max_pixels=settings.max_pixels)
         reading = read_page(source, page_options(settings, lang))
@@ -113,6 +115,22 @@ def ingest_page(document_id: int, path: str, media_type: str, number: int, lang:
     return PageOutcome(document_id, number, ok=True, text_source=reading.text.text_source,
                        mean_confidence=reading.text.mean_confidence, lines=len(reading.text.lines),
                        seconds=round(seconds, 3), worker=f"{socket.gethostname()}:{os.getpid()}")
+
+
+def _ingest_text_file(document_id: int, path: str, settings: Settings, started: float) -> PageOutcome:
+    from ingest.model import PageText
+    from ingest.paragraphs import passages_by_blank_lines
+    from ingest.sources import text_file_lines
+
+    lines = text_file_lines(Path(path))
+    page = PageText(number=1, text_source="text_file", lines=lines, passages=passages_by_blank_lines(lines),
+                    width=max((l.bbox[2] for l in lines), default=0), height=max((l.bbox[3] for l in lines), default=0),
+                    dpi=0, engine="text file", model="utf-8", mean_confidence=100.0)
+    seconds = time.perf_counter() - started
+    Repository(settings.db_url).save_page(document_id, page, original_image=None, preprocessed_image=None,
+                                          seconds=seconds)
+    return PageOutcome(document_id, 1, ok=True, text_source="text_file", mean_confidence=100.0,
+                       lines=len(lines), seconds=round(seconds, 3), worker=f"{socket.gethostname()}:{os.getpid()}")
 
 
 def finish_document(plan: DocumentPlan, outcomes: list[PageOutcome], settings: Settings) -> str | None:
@@ -156,3 +174,77 @@ def reprocess_page(document_id: int, number: int, lang: str, settings: Settings)
     return PageOutcome(document_id, number, ok=True, text_source="ocr",
                        mean_confidence=reading.text.mean_confidence, lines=len(reading.text.lines),
                        seconds=round(seconds, 3))
+
+
+def align_pair(original_id: int, translation_id: int, settings: Settings) -> dict:
+    """Align a stored original with its stored translation, passages then sentences, and store
+    sentences (with offsets into their passages) and links for both levels."""
+    from ingest.align import METHOD, VERSION, align_documents
+    from ingest.align.lexicon import load_lexicon
+    from storage.repository import AlignmentRepository
+
+    repo = AlignmentRepository(settings.db_url)
+    src, tgt = repo.passages(original_id), repo.passages(translation_id)
+    lexicon = load_lexicon(settings.lexicon_paths)
+    mt = None
+    translator = _translator(settings, repo)
+    if translator is not None:  # MT as an alignment signal when a provider is configured
+        outcome = translator.translate([text for _, _, text in src])
+        if outcome.status == "done":
+            mt = [t or "" for t in outcome.texts]
+    doc = align_documents([t for _, _, t in src], [t for _, _, t in tgt], lexicon=lexicon, mt_passages=mt)
+    for document_id, passages, sentences in ((original_id, src, doc.source_sentences),
+                                             (translation_id, tgt, doc.target_sentences)):
+        repo.save_sentences(document_id, [
+            {"number": k, "passage": p, "page_number": passages[p][0], "passage_number": passages[p][1],
+             "start": sent.start, "end": sent.end, "text": sent.text} for k, (p, sent) in enumerate(sentences)])
+    repo.save_alignment(original_id, translation_id, {"passage": doc.passages, "sentence": doc.sentences},
+                        method=METHOD + ("+mt" if mt else ""), version=VERSION)
+    return {"original": original_id, "translation": translation_id, "passage_links": len(doc.passages),
+            "sentence_links": len(doc.sentences)}
+
+
+def _translator(settings: Settings, cache):
+    if settings.translation_provider == "none":
+        return None
+    from ingest.translate import TranslationConfig, Translator
+
+    return Translator(TranslationConfig(provider=settings.translation_provider, url=settings.translation_url,
+                                        api_key=settings.translation_api_key,
+                                        char_budget=settings.translation_char_budget), cache)
+
+
+def pair_and_align(document_ids: list[int], settings: Settings) -> list[dict]:
+    """After a batch: align every original-translation pair a new document completes; an original
+    with no human translation gets a machine draft if a provider is configured, else waits as
+    'translation pending'."""
+    from storage.repository import AlignmentRepository
+
+    repo = AlignmentRepository(settings.db_url)
+    done: set[tuple[int, int]] = set()
+    results = []
+    for doc_id in document_ids:
+        pairs = repo.pairs_for(doc_id)
+        for pair in pairs:
+            if pair not in done:
+                done.add(pair)
+                results.append(align_pair(*pair, settings))
+        if not pairs and not repo.is_translation(doc_id):
+            results.append(machine_draft(doc_id, settings))
+    return results
+
+
+def machine_draft(document_id: int, settings: Settings) -> dict:
+    """An MT draft of an original that has no human translation (stored in the MT cache, marked
+    machine-made); with no provider, or the provider down, the document is 'translation pending'."""
+    from storage.repository import AlignmentRepository
+
+    repo = AlignmentRepository(settings.db_url)
+    translator = _translator(settings, repo)
+    if translator is None:
+        repo.set_translation_status(document_id, "pending")
+        return {"original": document_id, "translation": None, "status": "pending"}
+    outcome = translator.translate([text for _, _, text in repo.passages(document_id)])
+    status = "machine" if outcome.status == "done" else "pending"
+    repo.set_translation_status(document_id, status)
+    return {"original": document_id, "translation": None, "status": status, "error": outcome.error}

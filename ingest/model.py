@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 BBox = tuple[int, int, int, int]
-TextSource = Literal["ocr", "text_layer"]
+TextSource = Literal["ocr", "text_layer", "text_file"]
 
 
 @dataclass(frozen=True)

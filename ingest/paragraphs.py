@@ -67,3 +67,18 @@ def rebuild_passages(lines: tuple[Line, ...]) -> tuple[Passage, ...]:
         )
         passages.append(Passage(text=join_lines([l.text for l in members]), bbox=box, first_line=g[0], last_line=g[-1]))
     return tuple(passages)
+
+
+def passages_by_blank_lines(lines: tuple[Line, ...]) -> tuple[Passage, ...]:
+    """Typed text (boxes in character cells, one row per line): a blank line ends a paragraph."""
+    groups: list[list[int]] = []
+    for i, line in enumerate(lines):
+        if groups and line.bbox[1] == lines[i - 1].bbox[3]:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return tuple(
+        Passage(text=join_lines([lines[i].text for i in g]),
+                bbox=(0, lines[g[0]].bbox[1], max(lines[i].bbox[2] for i in g), lines[g[-1]].bbox[3]),
+                first_line=g[0], last_line=g[-1])
+        for g in groups)

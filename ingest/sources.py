@@ -25,8 +25,9 @@ MEDIA_TYPES = {
     "image/png": "png",
     "image/jpeg": "jpeg",
     "image/tiff": "tiff",
+    "text/plain": "txt",
 }
-SUPPORTED_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+SUPPORTED_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".txt"}
 
 # pdfium is not thread-safe, even across documents: render one page at a time per process.
 _PDFIUM_LOCK = threading.Lock()
@@ -85,6 +86,12 @@ def sniff_media_type(path: Path) -> str:
         return "image/jpeg"
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return "image/tiff"
+    if path.suffix.lower() == ".txt" and b"\x00" not in head:
+        try:
+            path.read_text(encoding="utf-8")
+            return "text/plain"  # a typed translation
+        except UnicodeDecodeError:
+            raise IngestError("text file is not UTF-8")
     raise IngestError(f"not a PNG, JPEG, TIFF or PDF file (content does not match its name {path.suffix or '(none)'})")
 
 
@@ -145,6 +152,8 @@ def inspect_document(path: Path, max_pixels: int) -> DocumentInfo:
     """Validate a file enough to plan its pages; raises IngestError with the reason."""
     media_type = sniff_media_type(path)
     size = path.stat().st_size
+    if media_type == "text/plain":
+        return DocumentInfo(media_type, 1, size)
     if media_type == "application/pdf":
         pdf = _open_pdf(path)
         try:
@@ -210,6 +219,17 @@ def load_page(path: Path, media_type: str, number: int, *, dpi: int, max_pixels:
     finally:
         img.close()
     return SourcePage(number=number, image=frame, dpi=file_dpi)
+
+
+def text_file_lines(path: Path) -> tuple[Line, ...]:
+    """A typed text's lines; a line's box is in character cells: (0, row, length, row + 1)."""
+    lines = []
+    for row, raw in enumerate(path.read_text(encoding="utf-8-sig").splitlines()):
+        text = nfc(raw.rstrip())
+        if text:
+            lines.append(Line(text=text, bbox=(0, row, len(text), row + 1), confidence=100.0,
+                              words=tuple(Word(w, (0, row, len(text), row + 1), 100.0) for w in text.split())))
+    return tuple(lines)
 
 
 def _image_dpi(img: Image.Image) -> int | None:

@@ -15,7 +15,13 @@ def record_metadata(doc: Document) -> dict:
     return meta
 
 
-def document_dict(doc: Document, *, with_words: bool = False) -> dict:
+def alignment_dicts(rows) -> list[dict]:
+    return [{"source_document": a.source_document_id, "target_document": a.target_document_id, "level": a.level,
+             "source": a.source_ids, "target": a.target_ids, "score": a.score, "method": a.method,
+             "version": a.version, "target_kind": a.target_kind} for a in rows]
+
+
+def document_dict(doc: Document, *, with_words: bool = False, alignments=None, sentences=None) -> dict:
     pages = []
     for p in doc.pages:
         lines = []
@@ -54,5 +60,9 @@ def document_dict(doc: Document, *, with_words: bool = False) -> dict:
         "lang": doc.lang,
         "created_at": iso(doc.created_at),
         "metadata": record_metadata(doc),
+        "translation_status": doc.translation_status,
         "pages": pages,
+        "sentences": [{"number": x.number, "page": x.page_number, "passage": x.passage_number, "start": x.start,
+                       "end": x.end, "text": x.text} for x in (sentences or [])],
+        "alignments": alignment_dicts(alignments or []),
     }

@@ -73,3 +73,25 @@ def test_ingest_export_status_show(workdir):
     assert shown.returncode == 0 and "title: Politburo Cable No. 417 to COSVN" in shown.stdout
     missing = run(["show", "9999"], d, env)
     assert missing.returncode == 2 and missing.stderr.strip() == "error: no document 9999"
+
+
+def test_ingest_with_translation_pairs_and_aligns(tmp_path):
+    sys.path.insert(0, str(EXAMPLES))
+    from texts import CABLE_417_EN, CABLE_417_VI
+
+    (tmp_path / "cable-vi.txt").write_text(CABLE_417_VI.replace("\f", ""), encoding="utf-8")
+    (tmp_path / "cable-en.txt").write_text(CABLE_417_EN.replace("\f", ""), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARCHIVE_", "PREFECT_"))}
+    env["HOME"] = str(tmp_path)
+    proc = run(["ingest", "cable-vi.txt", "--translation", "cable-en.txt"], tmp_path, env)
+    assert proc.returncode == 0, proc.stderr
+    assert "aligned    document 1 with its translation 2" in proc.stdout
+    exported = run(["export"], tmp_path, env)
+    docs = [json.loads(l) for l in exported.stdout.splitlines()]
+    original = next(d for d in docs if d["metadata"]["record_id"] == "cable-vi")
+    assert original["translation_status"] == "human"
+    assert next(d for d in docs if d["id"] == 2)["metadata"]["translation_of"] == "cable-vi"
+    sentence_links = [a for a in original["alignments"] if a["level"] == "sentence"]
+    assert all(a["target_kind"] == "human" for a in sentence_links)
+    # header block, 4 numbered paragraphs of 1-2 sentences, signature: 8 sentences a side, all 1-1
+    assert [(a["source"], a["target"]) for a in sentence_links] == [([i], [i]) for i in range(8)]

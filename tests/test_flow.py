@@ -1,6 +1,7 @@
 """The ingest flows under Prefect's test harness: a good batch, then a bad one beside it."""
 
 import os
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -188,3 +189,62 @@ def test_nightly_ingest_moves_scans_and_reports(settings, tmp_path, monkeypatch)
     second = nightly_ingest(str(inbox), "box-3")
     assert (second["duplicates"], second["stored"]) == (1, 0)
     assert (done / "again.jpg").exists()
+
+
+def test_translation_paired_by_manifest_is_aligned_and_exported(settings, tmp_path):
+    """The manifest's translation_of pairs the English PDF with the Vietnamese scans; alignment
+    runs in the ingest flow; an original without translation waits as 'translation pending'."""
+    from ingest.manifest import read_manifest
+    from storage.export import document_dict
+    from storage.repository import AlignmentRepository
+
+    rows = read_manifest(EXAMPLES / "manifest.csv")
+    jobs = [FileJob(str(r.file), lang=r.lang, metadata=r.metadata) for r in rows]
+    report = ingest_batch(jobs, settings=settings)
+    assert [f.state for f in report.files] == ["stored"] * 3
+    ids = {Path(f.path).name: f.document_id for f in report.files}
+    links = AlignmentRepository(settings.db_url)
+    original, translation = ids["cable-417-vi.tif"], ids["cable-417-en.pdf"]
+    rows = links.alignments(original)
+    passages = [(a.source_ids, a.target_ids) for a in rows if a.level == "passage"]
+    sentences = [a for a in rows if a.level == "sentence"]
+    assert passages and all(a.target_document_id == translation for a in rows)
+    assert sum(1 for a in sentences if len(a.source_ids) == 1 and a.source_ids == a.target_ids) >= 6
+    assert all(0 <= a.score <= 1 and a.method and a.version for a in rows)
+    repo = Repository(settings.db_url)
+    assert repo.get_document(original).translation_status == "human"
+    assert repo.get_document(ids["cable-418-vi.jpg"]).translation_status == "pending"
+    # every sentence points back into its page's passage text
+    doc = repo.get_document(original, full=True)
+    for sent in links.sentences(original):
+        page = next(p for p in doc.pages if p.number == sent.page_number)
+        assert page.passages[sent.passage_number].text[sent.start:sent.end] == sent.text
+    exported = document_dict(doc, alignments=rows, sentences=links.sentences(original))
+    assert exported["alignments"][0]["level"] in ("passage", "sentence") and exported["sentences"]
+
+
+def test_machine_draft_through_a_local_libretranslate(settings, tmp_path):
+    from dataclasses import replace
+
+    from storage.repository import AlignmentRepository
+    from tests.test_translate import FakeLibre
+
+    server = FakeLibre()
+    try:
+        mt_settings = replace(settings, translation_provider="libre", translation_url=server.url)
+        report = ingest_batch([FileJob(str(EXAMPLES / "cable-418-vi.jpg"))], settings=mt_settings)
+        doc_id = report.files[0].document_id
+        assert Repository(settings.db_url).get_document(doc_id).translation_status == "machine"
+        assert server.requests  # the draft was asked for
+        cache = AlignmentRepository(settings.db_url)
+        from ingest.translate import TranslationConfig, cache_key
+
+        first = cache.passages(doc_id)[0][2]
+        assert cache.get(cache_key(TranslationConfig(provider="libre"), first)).startswith("EN[")
+    finally:
+        server.close()
+    # provider down: the next original waits, it does not fail
+    down = replace(settings, translation_provider="libre", translation_url="http://127.0.0.1:9/")
+    report = ingest_batch([FileJob(str(EXAMPLES / "cable-417-vi.tif"))], settings=down)
+    assert report.files[0].state == "stored"
+    assert Repository(settings.db_url).get_document(report.files[0].document_id).translation_status == "pending"

@@ -76,7 +76,7 @@ def test_looks_like_text():
 def test_folders_expand_to_supported_files(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "x.TIF").write_bytes(b"II*\x00")
-    (tmp_path / "a" / "notes.txt").write_text("x")
+    (tmp_path / "a" / "notes.md").write_text("x")
     (tmp_path / "b.pdf").write_bytes(b"%PDF-")
     found = iter_input_files([tmp_path])
     assert [p.name for p in found] == ["x.TIF", "b.pdf"] or sorted(p.name for p in found) == ["b.pdf", "x.TIF"]

@@ -22,6 +22,7 @@ from .textprep import is_furniture, normalize_vi, without_insertions
 METHOD = "lexicon+anchors+length dp"
 VERSION = "1"
 BEADS = ((1, 1), (1, 0), (0, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (2, 3), (3, 2), (3, 3))
+K_INSERT = BEADS.index((0, 1))
 # Length model: English characters per Vietnamese character and the variance of the difference
 # (Gale & Church's c and s²), measured on the IWSLT15 TED talks (bench/align_bench.py).
 LENGTH_RATIO = 0.97
@@ -82,6 +83,8 @@ def _band(n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
     centre = rows * (m / max(n, 1))
     lo = np.clip(np.floor(centre - width).astype(int), 0, m)
     hi = np.clip(np.ceil(centre + width).astype(int) + 1, 0, m + 1)
+    # consecutive rows must overlap, or a very uneven pair (2 vs 30 units) has no path through
+    hi[:-1] = np.minimum(np.maximum(hi[:-1], lo[1:] + 1), m + 1)
     return lo, hi
 
 
@@ -164,7 +167,7 @@ def _dp(n, m, lo, hi, P_en, P_vi, P_an, P_mt, s: _Side, t: _Side, mt_len) -> lis
         best = D[i, l:l + w].copy()
         arg = back[i, l:l + w].copy()
         for k, (a, b) in enumerate(BEADS):
-            if a > i:
+            if a > i or (a, b) == (0, 1):
                 continue
             c = costs[k][i, :w]
             # predecessor cells D[i - a, j - b] for j in [l, l + w); columns below 0 are invalid
@@ -177,6 +180,16 @@ def _dp(n, m, lo, hi, P_en, P_vi, P_an, P_mt, s: _Side, t: _Side, mt_len) -> lis
             better = total < best
             best[better] = total[better]
             arg[better] = k
+        # runs of target-only units inside a row: a prefix-minimum scan, since each step's cost
+        # depends only on its column (D[i, j] = min over k <= j of D[i, k] + cost of k+1..j)
+        c = costs[K_INSERT][i, :w].copy()
+        c[0] = 0.0
+        c[~np.isfinite(c)] = 1e9
+        cum = np.cumsum(c)
+        chained = cum + np.minimum.accumulate(best - cum)
+        better = chained < best - 1e-12
+        best[better] = chained[better]
+        arg[better] = K_INSERT
         D[i, l:l + w] = best
         back[i, l:l + w] = arg
     if not np.isfinite(D[n, m]):
