@@ -85,12 +85,13 @@ def test_ingest_with_translation_pairs_and_aligns(tmp_path):
     env["HOME"] = str(tmp_path)
     proc = run(["ingest", "cable-vi.txt", "--translation", "cable-en.txt"], tmp_path, env)
     assert proc.returncode == 0, proc.stderr
-    assert "aligned    document 1 with its translation 2" in proc.stdout
     exported = run(["export"], tmp_path, env)
     docs = [json.loads(l) for l in exported.stdout.splitlines()]
     original = next(d for d in docs if d["metadata"]["record_id"] == "cable-vi")
+    translation = next(d for d in docs if d["filename"] == "cable-en.txt")
+    assert f"aligned    document {original['id']} with its translation {translation['id']}" in proc.stdout
     assert original["translation_status"] == "human"
-    assert next(d for d in docs if d["id"] == 2)["metadata"]["translation_of"] == "cable-vi"
+    assert translation["metadata"]["translation_of"] == "cable-vi"
     sentence_links = [a for a in original["alignments"] if a["level"] == "sentence"]
     assert all(a["target_kind"] == "human" for a in sentence_links)
     # header block, 4 numbered paragraphs of 1-2 sentences, signature: 8 sentences a side, all 1-1
