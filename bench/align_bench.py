@@ -156,6 +156,32 @@ def gale_church(src: list[str], tgt: list[str]) -> list[Bead]:
     return out
 
 
+def fit_table(calibration) -> dict:
+    """Share correct per bead kind and similarity bin, with add-one smoothing."""
+    import bisect
+
+    from ingest.align import aligner
+
+    counts: dict = {}
+    for link, correct in calibration:
+        kind = "1-1" if (len(link.source), len(link.target)) == (1, 1) else "n-m"
+        cell = counts.setdefault((kind, bisect.bisect_right(aligner.SIM_BINS, link.similarity)), [0, 0])
+        cell[0] += correct
+        cell[1] += 1
+    return {kind: tuple(round((counts.get((kind, b), [0, 0])[0] + 1) / (counts.get((kind, b), [0, 0])[1] + 2), 2)
+                        for b in range(len(aligner.SIM_BINS) + 1)) for kind in ("1-1", "n-m")}
+
+
+def reliability(pairs: list[tuple[float, int]]) -> list[dict]:
+    bins = [(0.0, 0.5), (0.5, 0.8), (0.8, 0.9), (0.9, 0.97), (0.97, 1.01)]
+    out = []
+    for lo, hi in bins:
+        sel = [c for s, c in pairs if lo <= s < hi]
+        out.append({"score": f"{lo:.2f}-{min(hi, 1):.2f}", "links": len(sel),
+                    "correct": round(sum(sel) / len(sel), 3) if sel else None})
+    return out
+
+
 def links_to_beads(links) -> list[Bead]:
     return [(tuple(l.source), tuple(l.target)) for l in links]
 
@@ -178,6 +204,7 @@ def main() -> None:
     rng = random.Random(2015)
     docs = talks()[: args.talks]
     table = {}
+    calibration: list[tuple[float, int]] = []
     for mode in ("clean", "perturbed", "ocr", "telegram"):
         ours, gc = [], []
         for pairs in docs:
@@ -186,7 +213,12 @@ def main() -> None:
                 gold = [((i,), (i,)) for i in range(len(pairs))]
             else:
                 src, tgt, gold = perturb(pairs, rng, mode)
-            ours.append((gold, links_to_beads(align_texts(src, tgt, lexicon=lex))))
+            links = align_texts(src, tgt, lexicon=lex)
+            ours.append((gold, links_to_beads(links)))
+            if mode in ("perturbed", "ocr"):
+                gold_set = set(gold)
+                calibration += [(l, int((l.source, l.target) in gold_set)) for l in links
+                                if l.source and l.target]
             gc.append((gold, gale_church(src, tgt)))
         table[mode] = {"ours": pooled(ours), "gale_church": pooled(gc)}
     vi, en, gold = udhr()
@@ -202,6 +234,12 @@ def main() -> None:
         align_texts(src, tgt, lexicon=lex)
         runs.append(time.perf_counter() - t0)
     speed = sorted(runs)[1]  # median of three
+    table_rel = reliability([(l.score, c) for l, c in calibration])
+    print("confidence calibration on perturbed + OCR-noise talks (score bin -> share of links correct):")
+    for row in table_rel:
+        print(f"  {row['score']}: {row['links']} links, {row['correct']} correct")
+    fitted = fit_table(calibration)
+    print(f"  table fitted on this run (aligner.CONFIDENCE): {fitted}\n")
     print("| document set | aligner | strict P | strict R | strict F1 | lax F1 |")
     print("|---|---|---:|---:|---:|---:|")
     for name, res in table.items():
@@ -211,8 +249,8 @@ def main() -> None:
           f"{len(docs)} talks, lexicon entries {len(lex)}")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "align.json").write_text(json.dumps({"scores": table, "seconds_1000x1000": speed,
-                                                "talks": len(docs)}, indent=2))
+    (out / "align.json").write_text(json.dumps({"scores": table, "seconds_1000x1000": speed, "talks": len(docs),
+                                                "calibration": {"bins": table_rel, "fitted": fitted}}, indent=2))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ bead's features are block sums read off 2-D prefix sums.
 
 from __future__ import annotations
 
-import math
+import bisect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,16 +33,23 @@ BEAD_PENALTY = {(1, 1): 0.0, (1, 2): 0.25, (2, 1): 0.25, (2, 2): 0.625, (1, 3): 
                 (2, 3): 0.875, (3, 2): 0.875, (3, 3): 1.125}
 SKIP_COST = 0.5  # per unit left unlinked: a translation omitted or added
 FURNITURE_SKIP = 0.1  # page furniture is expected to be one-sided
-# score -> probability that the link is right; fitted on the benchmark's perturbed talks
-CONFIDENCE_SLOPE = 12.0
-CONFIDENCE_MIDPOINT = 0.32
+# Confidence = share of links found right on the benchmark's perturbed and OCR-noise talks, by
+# bead kind and similarity bin (bench/align_bench.py --calibrate prints this table). Raw similarity
+# alone is not a probability: short sentences rightly linked by position score low, and merged
+# beads score high yet are wrong more often.
+SIM_BINS = (0.2, 0.35, 0.5, 0.65, 0.8)
+CONFIDENCE = {
+    "1-1": (0.76, 0.95, 0.98, 0.99, 0.99, 0.95),
+    "n-m": (0.50, 0.91, 0.95, 0.96, 0.75, 0.20),
+}
 
 
 @dataclass(frozen=True)
 class Link:
     source: tuple[int, ...]
     target: tuple[int, ...]
-    score: float  # calibrated confidence 0..1
+    score: float  # calibrated confidence 0..1 (0 for one-sided links)
+    similarity: float = 0.0  # the raw bead similarity the score was read from
 
     def to_dict(self) -> dict:
         return {"source": list(self.source), "target": list(self.target), "score": round(self.score, 4)}
@@ -200,11 +207,17 @@ def _dp(n, m, lo, hi, P_en, P_vi, P_an, P_mt, s: _Side, t: _Side, mt_len) -> lis
         k = back[i, j]
         a, b = BEADS[k]
         sim = float(sims[k][i, j - lo[i]]) if a and b else 0.0
-        conf = 1.0 / (1.0 + math.exp(-CONFIDENCE_SLOPE * (sim - CONFIDENCE_MIDPOINT))) if a and b else 0.0
-        links.append(Link(tuple(range(i - a, i)), tuple(range(j - b, j)), conf))
+        links.append(Link(tuple(range(i - a, i)), tuple(range(j - b, j)), confidence(a, b, sim), sim))
         i, j = i - a, j - b
     links.reverse()
     return links
+
+
+def confidence(a: int, b: int, sim: float) -> float:
+    if not a or not b:
+        return 0.0
+    table = CONFIDENCE["1-1" if (a, b) == (1, 1) else "n-m"]
+    return table[bisect.bisect_right(SIM_BINS, sim)]
 
 
 def _similarity(i, i0, j, j0, P_en, P_vi, P_an, P_mt, pre) -> np.ndarray:
@@ -257,5 +270,5 @@ def align_documents(source_passages: list[str], target_passages: list[str], *, l
         inner = align_texts([src_sent[k][1].text for k in s_ids], [tgt_sent[k][1].text for k in t_ids], lexicon=lex)
         for link in inner:
             slinks.append(Link(tuple(s_ids[x] for x in link.source), tuple(t_ids[y] for y in link.target),
-                               link.score))
+                               link.score, link.similarity))
     return DocumentAlignment(plinks, slinks, src_sent, tgt_sent)
