@@ -29,7 +29,14 @@ test: setup
 	$(VENV)/bin/pytest -q
 
 bench: setup
+	@missing=""; for p in unpaper ghostscript; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
+	# OCRmyPDF, the baseline, lives in its own virtualenv: it pins pdfminer/pikepdf versions of its own
+	[ -x .venv-ocrmypdf/bin/ocrmypdf ] || (python3 -m venv .venv-ocrmypdf && .venv-ocrmypdf/bin/pip install -q ocrmypdf)
+	$(PY) -m bench.samples
 	$(PY) -m bench.ocr_bench
+	$(PY) -m bench.align_bench
+	$(PY) -m bench.scale
 
 samples: setup
 	$(VENV)/bin/pip install -q -e '.[samples]'
