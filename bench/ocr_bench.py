@@ -162,6 +162,26 @@ def throughput(pages: int, tmp: Path, ocrmypdf: str | None) -> dict:
     return result
 
 
+def peak_rss(pages: int, tmp: Path) -> dict:
+    """Ingest one PDF of `pages` pages (generated pages cycled) and report the peak RSS of the
+    largest process of the command (the CLI with its flow; each Tesseract is its own process)."""
+
+    distinct = [p.image.convert("L") for p in generate(per_level=2, seed=11, lines_per_page=24)]
+    pdf = tmp / f"rss-{pages}.pdf"
+    frames = [distinct[i % len(distinct)].resize((1700, 2200)) for i in range(pages)]
+    frames[0].save(pdf, save_all=True, append_images=frames[1:], resolution=200.0)
+    del frames
+    env = {**ENV, "ARCHIVE_DB_URL": f"sqlite:///{tmp}/rss.db", "ARCHIVE_FILES_DIR": str(tmp / "rss-files"),
+           "ARCHIVE_LANG": "vie+eng"}
+    script = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+              "p = subprocess.run(sys.argv[1:], capture_output=True); "
+              "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, time.perf_counter() - t, p.returncode)")
+    out = subprocess.run([sys.executable, "-c", script, str(Path(sys.executable).with_name("archive-ingest")),
+                          "ingest", str(pdf)], env=env, capture_output=True, text=True)
+    kb, wall, code = out.stdout.split()
+    return {"pages": pages, "peak_rss_mb": int(kb) / 1024, "wall_s": float(wall), "exit": int(code)}
+
+
 def summarize(rows: list[dict]) -> dict:
     out = {}
     for level in [l.name for l in LEVELS]:
@@ -179,6 +199,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--per-level", type=int, default=4)
     parser.add_argument("--throughput", default="25", help="comma-separated page counts, '' for none")
+    parser.add_argument("--rss-pages", type=int, default=0, help="peak RSS on a PDF of this many pages")
     args = parser.parse_args()
     ocrmypdf = ocrmypdf_cmd()
     print(f"OCRmyPDF: {ocrmypdf or 'not found (skipped)'}")
@@ -187,6 +208,7 @@ def main() -> None:
         rows = accuracy(args.per_level, tmp, ocrmypdf)
         table = summarize(rows)
         through = [throughput(int(n), tmp, ocrmypdf) for n in args.throughput.split(",") if n.strip()]
+        rss = peak_rss(args.rss_pages, tmp) if args.rss_pages else None
     print("\n| level | CER raw tesseract | CER OCRmyPDF | CER pipeline | WER raw | WER pipeline | diacritics-only |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for level, s in table.items():
@@ -197,6 +219,9 @@ def main() -> None:
               f"pages/min), Tesseract floor {t['tesseract_floor_s']:.1f} s (ratio {t['ratio_to_floor']:.2f})"
               + (f", OCRmyPDF {t['ocrmypdf_wall_s']:.1f} s (ratio {t['ratio_to_ocrmypdf']:.2f})"
                  if "ocrmypdf_wall_s" in t else ""))
+    if rss:
+        print(f"\npeak RSS ingesting a {rss['pages']}-page PDF: {rss['peak_rss_mb']:.0f} MB "
+              f"({rss['wall_s']:.0f} s, exit {rss['exit']})")
     mids = [table[m] for m in MIDDLE if m in table]
     checks = {
         "middle CER <= 3%": all(m["cer_pipeline"] <= 0.03 for m in mids),
@@ -206,7 +231,7 @@ def main() -> None:
     print("\ntargets: " + ", ".join(f"{k}: {'pass' if v else 'FAIL'}" for k, v in checks.items()))
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "ocr.json").write_text(json.dumps({"levels": table, "pages": rows, "throughput": through,
+    (out / "ocr.json").write_text(json.dumps({"levels": table, "pages": rows, "throughput": through, "rss": rss,
                                               "targets": checks, "machine": f"{platform.platform()}, "
                                               f"{os.cpu_count()} cores"}, indent=2))
 

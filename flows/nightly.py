@@ -41,6 +41,7 @@ def markdown(summary: dict, title: str) -> str:
              f"- documents: {summary['documents']} (stored {summary['stored']}, duplicates "
              f"{summary['duplicates']}, failed {summary['failed']})",
              f"- pages: {summary['pages']}",
+             f"- flags raised for review: {summary.get('flags_raised', 0)}",
              f"- mean OCR confidence: {summary['mean_confidence'] if summary['mean_confidence'] is not None else '-'}"]
     if summary["failures"]:
         lines += ["", "## Failures", "", "| file | reason |", "|---|---|"]
@@ -72,6 +73,10 @@ def nightly_ingest(inbox: str | None = None, collection: str | None = None, lang
                        reason=result.error if result.state == "quarantined" else None)
             results.append(result)
     summary = summarize(results)
+    from storage.repository import FlagRepository
+
+    stored_ids = [r.document_id for r in results if r.state == "stored"]
+    summary["flags_raised"] = FlagRepository(settings.db_url).count(stored_ids) if stored_ids else 0
     title = f"Nightly ingest run {run_id}"
     create_markdown_artifact(markdown(summary, title), key="nightly-ingest-report", description=title)
     create_table_artifact(_report_rows(results) or [{"file": "-", "state": "nothing new"}],

@@ -145,7 +145,24 @@ def finish_document(plan: DocumentPlan, outcomes: list[PageOutcome], settings: S
         repo.quarantine(plan.document_id, reason)
         return reason
     repo.mark_stored(plan.document_id)
+    flag_document(plan.document_id, settings)
     return None
+
+
+def flag_document(document_id: int, settings: Settings) -> int:
+    """Run the page rules over a stored document's words and store the flags."""
+    from qa.flags import flag_words
+    from storage.repository import FlagRepository
+
+    doc = Repository(settings.db_url).get_document(document_id, full=True)
+    flags = []
+    for page in doc.pages:
+        if page.text_source != "ocr":
+            continue
+        lines = [(l.text, l.bbox, [(w.text, (w.x0, w.y0, w.x1, w.y1), w.confidence) for w in l.words])
+                 for l in page.lines]
+        flags += flag_words(page.number, lines, doc.lang or settings.lang)
+    return FlagRepository(settings.db_url).replace(document_id, flags, scope="page")
 
 
 def reprocess_page(document_id: int, number: int, lang: str, settings: Settings) -> PageOutcome:
@@ -200,6 +217,13 @@ def align_pair(original_id: int, translation_id: int, settings: Settings) -> dic
              "start": sent.start, "end": sent.end, "text": sent.text} for k, (p, sent) in enumerate(sentences)])
     repo.save_alignment(original_id, translation_id, {"passage": doc.passages, "sentence": doc.sentences},
                         method=METHOD + ("+mt" if mt else ""), version=VERSION)
+    from qa.flags import flag_links
+    from storage.repository import FlagRepository
+
+    link_flags = flag_links([(list(l.source), list(l.target), l.score) for l in doc.sentences],
+                            [sent.text for _, sent in doc.source_sentences],
+                            [sent.text for _, sent in doc.target_sentences])
+    FlagRepository(settings.db_url).replace(original_id, link_flags, scope="link", target_document_id=translation_id)
     return {"original": original_id, "translation": translation_id, "passage_links": len(doc.passages),
             "sentence_links": len(doc.sentences)}
 

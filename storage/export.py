@@ -21,7 +21,13 @@ def alignment_dicts(rows) -> list[dict]:
              "version": a.version, "target_kind": a.target_kind} for a in rows]
 
 
-def document_dict(doc: Document, *, with_words: bool = False, alignments=None, sentences=None) -> dict:
+def flag_dicts(rows) -> list[dict]:
+    return [{"type": f.type, "severity": f.severity, "level": f.level, "page": f.page_number, "line": f.line_number,
+             "word": f.word_number, "link": f.link_number, "bbox": f.bbox, "evidence": f.evidence,
+             "status": f.status} for f in rows]
+
+
+def document_dict(doc: Document, *, with_words: bool = False, alignments=None, sentences=None, flags=None) -> dict:
     pages = []
     for p in doc.pages:
         lines = []
@@ -65,4 +71,5 @@ def document_dict(doc: Document, *, with_words: bool = False, alignments=None, s
         "sentences": [{"number": x.number, "page": x.page_number, "passage": x.passage_number, "start": x.start,
                        "end": x.end, "text": x.text} for x in (sentences or [])],
         "alignments": alignment_dicts(alignments or []),
+        "flags": flag_dicts(flags or []),
     }

@@ -224,4 +224,26 @@ class MachineTranslation(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Flag(Base):
+    """Where a reviewer should look: a rule's finding on a word, line, passage or link."""
+
+    __tablename__ = "flags"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(40), index=True)
+    severity: Mapped[str] = mapped_column(String(10))
+    rank: Mapped[int] = mapped_column(Integer)  # 3 high, 2 medium, 1 low: queue order
+    level: Mapped[str] = mapped_column(String(10))
+    page_number: Mapped[int | None] = mapped_column(Integer)
+    line_number: Mapped[int | None] = mapped_column(Integer)
+    word_number: Mapped[int | None] = mapped_column(Integer)
+    link_number: Mapped[int | None] = mapped_column(Integer)  # sentence-level alignment link, in order
+    target_document_id: Mapped[int | None] = mapped_column(Integer)  # for link flags: the translation
+    bbox: Mapped[list | None] = mapped_column(JSON)
+    evidence: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 Index("ix_documents_source_path", Document.source_path)

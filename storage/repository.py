@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from ingest.model import PageText
 
 from . import db
-from .models import (Alignment, Document, DocumentStatus, IngestRun, Line, MachineTranslation, Page, Passage,
-                     Record, Sentence, Word, utcnow)
+from .models import (Alignment, Document, DocumentStatus, Flag, IngestRun, Line, MachineTranslation, Page,
+                     Passage, Record, Sentence, Word, utcnow)
 
 RECORD_FIELDS = (
     "record_id", "title", "date", "source_archive", "translator", "rights", "type", "language",
@@ -319,6 +319,40 @@ class AlignmentRepository:
                                          translation=text))
         except IntegrityError:
             pass  # cached meanwhile by another run
+
+
+class FlagRepository:
+    """Flags as rules raise them; a new computation replaces the open flags of the same scope."""
+
+    def __init__(self, url: str):
+        self.sessions = db.sessions(url)
+
+    def replace(self, document_id: int, flags: list, *, scope: str, target_document_id: int | None = None) -> int:
+        """scope 'page' (OCR rules) or 'link' (alignment rules against one translation)."""
+        with self.sessions.begin() as s:
+            q = delete(Flag).where(Flag.document_id == document_id, Flag.status == "open")
+            q = q.where(Flag.level != "link") if scope == "page" else q.where(
+                Flag.level == "link", Flag.target_document_id == target_document_id)
+            s.execute(q)
+            for f in flags:
+                s.add(Flag(document_id=document_id, type=f.type, severity=f.severity,
+                           rank={"low": 1, "medium": 2, "high": 3}[f.severity], level=f.level, page_number=f.page,
+                           line_number=f.line, word_number=f.word, link_number=f.link,
+                           target_document_id=target_document_id, bbox=list(f.bbox) if f.bbox else None,
+                           evidence=f.evidence, details=f.details, status="open"))
+            return len(flags)
+
+    def flags(self, document_id: int) -> list[Flag]:
+        with self.sessions() as s:
+            return list(s.scalars(select(Flag).where(Flag.document_id == document_id)
+                                  .order_by(Flag.rank.desc(), Flag.page_number, Flag.line_number, Flag.id)))
+
+    def count(self, document_ids: list[int] | None = None) -> int:
+        with self.sessions() as s:
+            q = select(func.count()).select_from(Flag).where(Flag.status == "open")
+            if document_ids is not None:
+                q = q.where(Flag.document_id.in_(document_ids))
+            return int(s.scalar(q) or 0)
 
 
 def _run_active(s: Session, run_id: int) -> bool:

@@ -40,7 +40,9 @@ def flow_settings(request, settings, tmp_path):
         return settings
     from dataclasses import replace
 
-    return replace(settings, db_url=request.getfixturevalue("pg_database"))
+    pg = replace(settings, db_url=request.getfixturevalue("pg_database"))
+    _clear(Repository(pg.db_url))  # the session's database may hold other tests' rows
+    return pg
 
 
 def test_batch_then_bad_inputs_leave_stored_documents_untouched(flow_settings, bad_inputs):
@@ -102,6 +104,7 @@ def test_two_batches_at_once_on_postgresql(pg_database, tmp_path):
     from ingest.settings import Settings
 
     settings = Settings(db_url=pg_database, files_dir=str(tmp_path / "files"), workers=2)
+    _clear(Repository(settings.db_url))
     a = [FileJob(str(EXAMPLES / "cable-417-vi.tif")), FileJob(str(EXAMPLES / "cable-418-vi.jpg"))]
     b = [FileJob(str(EXAMPLES / "cable-417-en.pdf")), FileJob(str(EXAMPLES / "cable-418-vi.jpg"))]
     with ThreadPoolExecutor(2) as pool:

@@ -1,0 +1,1 @@
+"""Quality checks: flags on words, lines and alignment links, for reviewers."""
