@@ -80,6 +80,14 @@ def ocr_page(image: Image.Image, *, number: int, file_dpi: int | None, options: 
             if applied:
                 prep, psm, lines, conf = turned, psm2, lines2, conf2
                 steps = [s for s in turned.steps if s.name != "rotate"]
+        if not applied and (conf is None or conf < SUSPECT_CONFIDENCE) and not _sideways(lines):
+            # OSD misses some upside-down pages (noisy carbons): a second reading settles it
+            turned = preprocess(image, file_dpi=file_dpi, target_dpi=options.dpi, rotation=180)
+            psm2, lines2 = _ocr(turned.image, options)
+            conf2 = ocr.mean_confidence(lines2)
+            if conf2 is not None and (conf is None or conf2 > conf + 10):
+                prep, psm, lines, conf, applied, degrees = turned, psm2, lines2, conf2, True, 180
+                steps = [s for s in turned.steps if s.name != "rotate"]
         steps.insert(1, Step("orientation", {"detected": degrees, "confidence": round(osd_conf, 2),
                                              "min_confidence": options.osd_min_confidence,
                                              "applied": applied, "reason": "first reading looked sideways or unsure"}))
@@ -110,7 +118,9 @@ def _sideways(lines) -> bool:
 
 
 def _ocr(image: np.ndarray, options: PageOptions):
-    psm = ocr.choose_psm(image)
+    from .preprocess import otsu
+
+    psm = ocr.choose_psm(otsu(image))
     lines = ocr.read_words(image, lang=options.lang, psm=psm, timeout=options.ocr_timeout,
                            tessdata_dir=options.tessdata_dir)
     return psm, lines

@@ -1,7 +1,7 @@
 """Page image preprocessing with OpenCV: each step small, pure, and recorded with its parameters.
 
 Order: grey -> upscale small text -> dark borders -> rotation -> deskew -> flatten background
--> binarise -> despeckle. Boxes that OCR reports refer to the final image, which is stored.
+-> denoise (grey pages, which Tesseract then thresholds itself) or despeckle (bilevel pages). Boxes that OCR reports refer to the final image, which is stored.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ MAX_UPSCALE = 4.0
 
 @dataclass
 class Preprocessed:
-    image: np.ndarray  # uint8, 0 = ink, 255 = paper
+    image: np.ndarray  # uint8, dark ink on light paper: bilevel for bilevel sources, else flattened grey
     dpi: int
     rotation: int = 0
     skew: float = 0.0
@@ -65,13 +65,19 @@ def glyph_height(binary: np.ndarray) -> float | None:
     return float(np.median(h[keep]))
 
 
-def upscale_small_text(gray: np.ndarray, target_dpi: int) -> tuple[np.ndarray, float]:
-    """Scale a page up when its glyphs are too small for Tesseract (low-dpi scans)."""
+def upscale_small_text(gray: np.ndarray, target_dpi: int, file_dpi: int | None = None) -> tuple[np.ndarray, float]:
+    """Scale a page up when its glyphs are too small for Tesseract (low-dpi scans). A resolution
+    the file states caps the factor: noise and blur break glyphs into small pieces that would
+    otherwise pass for small type."""
     height = glyph_height(otsu(gray))
     wanted = TEXT_HEIGHT_AT_300 * target_dpi / 300
     if height is None or height >= 0.6 * wanted:
         return gray, 1.0
     factor = min(MAX_UPSCALE, wanted / height)
+    if file_dpi:
+        factor = min(factor, max(1.0, target_dpi / file_dpi))
+    if factor <= 1.05:
+        return gray, 1.0
     out = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
     return out, factor
 
@@ -182,7 +188,7 @@ def preprocess(
     steps: list[Step] = [Step("grey", {"source_mode": image.mode, "bilevel": bilevel})]
     dpi = file_dpi or target_dpi
 
-    gray, factor = upscale_small_text(gray, target_dpi)
+    gray, factor = upscale_small_text(gray, target_dpi, file_dpi)
     if factor != 1.0:
         dpi = round(dpi * factor) if file_dpi else target_dpi
         steps.append(Step("upscale", {"factor": round(factor, 3), "interpolation": "cubic"}))
@@ -204,14 +210,14 @@ def preprocess(
     if bilevel:
         binary = otsu(gray)  # rotation interpolated grey edges back in
         steps.append(Step("binarize", {"method": "otsu", "note": "bilevel source"}))
-    else:
-        flat = flatten_background(gray, dpi)
-        steps.append(Step("flatten_background", {"method": "divide_by_closing", "scale": 0.25}))
-        flat = cv2.medianBlur(flat, 3)
-        steps.append(Step("denoise", {"method": "median", "ksize": 3}))
-        binary = otsu(flat)
-        steps.append(Step("binarize", {"method": "otsu"}))
-
-    binary, specks = despeckle(binary, dpi)
-    steps.append(Step("despeckle", {"removed": specks}))
-    return Preprocessed(image=binary, dpi=dpi, rotation=rotation, skew=skew, steps=steps)
+        binary, specks = despeckle(binary, dpi)
+        steps.append(Step("despeckle", {"removed": specks}))
+        return Preprocessed(image=binary, dpi=dpi, rotation=rotation, skew=skew, steps=steps)
+    flat = flatten_background(gray, dpi)
+    steps.append(Step("flatten_background", {"method": "divide_by_closing", "scale": 0.25}))
+    flat = cv2.medianBlur(flat, 3)
+    steps.append(Step("denoise", {"method": "median", "ksize": 3}))
+    # Grey pages go to Tesseract flattened but not binarised: its own thresholding of the even
+    # page kept more of faded and carbon strokes than ours (bench: mean CER 0.83% vs 1.06%).
+    steps.append(Step("binarize", {"method": "tesseract internal (Otsu) on the flattened page"}))
+    return Preprocessed(image=flat, dpi=dpi, rotation=rotation, skew=skew, steps=steps)
