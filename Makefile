@@ -2,14 +2,23 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd fonts-freefont-ttf
+# Debian's Chromium drives the review page's browser tests (Playwright, no browser download)
+TEST_APT_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system demo test bench samples clean-demo
+.PHONY: setup system test-system demo test bench samples clean-demo
 
 setup: system $(VENV)/.installed
 
 system:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+test-system:
+	@missing=""; for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
@@ -25,7 +34,7 @@ demo: setup
 	$(VENV)/bin/archive-ingest ingest --manifest examples/manifest.csv
 	$(VENV)/bin/archive-ingest status
 
-test: setup
+test: setup test-system
 	$(VENV)/bin/pytest -q
 
 bench: setup
@@ -36,6 +45,7 @@ bench: setup
 	$(PY) -m bench.samples
 	$(PY) -m bench.ocr_bench
 	$(PY) -m bench.align_bench
+	$(PY) -m bench.flags_bench
 	$(PY) -m bench.scale
 
 samples: setup

@@ -330,6 +330,10 @@ def _register_optional_commands() -> None:
     except ImportError:
         return
     app.command("align", help="Align a source text with its translation (JSON or TSV links).")(align_command)
+    from .review_cli import review_app, users_app
+
+    app.add_typer(review_app, name="review")
+    app.add_typer(users_app, name="users")
 
 
 _register_optional_commands()

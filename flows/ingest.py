@@ -215,17 +215,30 @@ def reprocess_page_task(document_id: int, number: int, lang: str, settings: Sett
     return reprocess_page(document_id, number, lang, settings)
 
 
+@task(name="flag-document", cache_policy=NO_CACHE, retries=1, retry_condition_fn=_transient)
+def flag_task(document_id: int, settings: Settings) -> int:
+    from .steps import flag_document
+
+    return flag_document(document_id, settings)
+
+
 @flow(name="reprocess-document", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)
-def reprocess_document(document_id: int, lang: str | None = None) -> dict:
-    """OCR a stored document again from its stored page images (new settings, better models)."""
-    settings = load_settings()
+def reprocess_document(document_id: int, lang: str | None = None, ocr: bool = True,
+                       settings: Settings | None = None) -> dict:
+    """Recompute a stored document: with `ocr`, read its stored page images again (new settings,
+    better models); always its flags, sentences and alignment (after a reviewer's correction the
+    text changed but the pages need no new reading: `ocr=False`)."""
+    settings = settings or load_settings()
     repo = Repository(settings.db_url)
     doc = repo.get_document(document_id)
     if doc is None:
         raise ValueError(f"no document {document_id}")
-    futures = [reprocess_page_task.submit(document_id, p.number, lang or doc.lang, settings) for p in doc.pages]
-    outcomes = [f.result() for f in futures]
+    outcomes = []
+    if ocr:
+        futures = [reprocess_page_task.submit(document_id, p.number, lang or doc.lang, settings) for p in doc.pages]
+        outcomes = [f.result() for f in futures]
     failed = [o for o in outcomes if not o.ok]
+    flags = flag_task.submit(document_id, settings).result()
     realigned = align_task.submit([document_id], settings).result()  # its text changed: align again
     return {"document_id": document_id, "pages": len(outcomes), "failed": [o.error for o in failed],
-            "alignments": realigned}
+            "flags": flags, "alignments": realigned}

@@ -161,14 +161,23 @@ def flag_document(document_id: int, settings: Settings) -> int:
     from qa.flags import flag_words
     from storage.repository import FlagRepository
 
-    doc = Repository(settings.db_url).get_document(document_id, full=True)
+    from storage.review import reviewed_lines
+
+    repo = Repository(settings.db_url)
+    doc = repo.get_document(document_id, full=True)
+    with repo.sessions() as s:
+        reviewed = reviewed_lines(s, document_id)  # a reviewer's text replaces the OCR there
     flags = []
     for page in doc.pages:
         if page.text_source != "ocr":
             continue
         lines = [(l.text, l.bbox, [(w.text, (w.x0, w.y0, w.x1, w.y1), w.confidence) for w in l.words])
                  for l in page.lines]
-        flags += flag_words(page.number, lines, doc.lang or settings.lang)
+        skip = reviewed.get(page.number, [])
+        found = flag_words(page.number, lines, doc.lang or settings.lang, ambiguities=settings.confusions_path,
+                           attested=settings.attested_paths or None)
+        flags += [f for f in found
+                  if not any(a <= (f.line or 0) <= b for a, b in skip)]
     return FlagRepository(settings.db_url).replace(document_id, flags, scope="page")
 
 

@@ -40,6 +40,16 @@ class Settings:
     done_dir: str = "inbox-archive"  # scans moved here once stored (never deleted)
     quarantine_dir: str = "inbox-quarantine"  # scans that failed, each beside a .reason.txt
     chunk_size: int = 20  # documents per chunk in the nightly run
+    # flags (issue 5): data the rules read at run time, none shipped with the project
+    confusions_path: str | None = None  # Tesseract confusion list, e.g. VietOCR's vie.DangAmbigs.txt
+    attested_paths: tuple[str, ...] = ()  # Vietnamese texts whose syllables count as attested (IWSLT, FVDP, ...)
+    # review page (issue 5)
+    review_secret: str | None = None  # session signing key; made once and kept in the database if unset
+    review_https_only: bool = False  # send the session cookie over HTTPS only (set behind TLS)
+    review_session_hours: int = 12
+    review_reprocess: str = "prefect"  # after a correction: "prefect" flow, "direct" (same steps, no Prefect), "off"
+    login_max_failures: int = 5  # per user name and per client address, within login_window
+    login_window: int = 300  # seconds
 
     @property
     def files_path(self) -> Path:
@@ -87,6 +97,11 @@ def load_settings(config_file: Path | None = None, env: dict[str, str] | None = 
             except ValueError:
                 raise ValueError(f"ARCHIVE_{f.name.upper()}={raw!r} is not a valid {_kind(f).__name__}")
     settings = replace(Settings(), **values)
+    for name, paths in (("confusions_path", (settings.confusions_path,) if settings.confusions_path else ()),
+                        ("attested_paths", settings.attested_paths)):
+        missing = [p for p in paths if not Path(p).is_file()]
+        if missing:
+            raise ValueError(f"{name}: no such file: {missing[0]}")
     if settings.lang not in LANGS:
         raise ValueError(f"unsupported language {settings.lang!r}; choose one of {', '.join(LANGS)}")
     return settings

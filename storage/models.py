@@ -242,8 +242,69 @@ class Flag(Base):
     bbox: Mapped[list | None] = mapped_column(JSON)
     evidence: Mapped[str] = mapped_column(Text)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open|accepted|corrected|translation_problem
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 Index("ix_documents_source_path", Document.source_path)
+
+
+class User(Base):
+    """A person who signs in to the review page. Roles: reviewer, staff, admin."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PassageVersion(Base):
+    """A reviewer's version of a passage's text; the raw OCR in `passages` is never changed.
+
+    Keyed by document, page and passage number, with the OCR text it was made from (base_text), so
+    a version finds its passage again after the page is read anew (re-ingest, reprocess)."""
+
+    __tablename__ = "passage_versions"
+    __table_args__ = (UniqueConstraint("document_id", "page_number", "passage_number", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    page_number: Mapped[int] = mapped_column(Integer)
+    passage_number: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)  # 1, 2, ... within the document; 0 is the raw OCR
+    kind: Mapped[str] = mapped_column(String(20))  # "correction" | "accepted"
+    text: Mapped[str] = mapped_column(Text)
+    base_text: Mapped[str] = mapped_column(Text)  # the raw OCR passage text it applies to
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did what, when, with the text before and after: never updated, never deleted."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))  # accept|correct|translation_problem|skip|conflict|reprocess...
+    document_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    page_number: Mapped[int | None] = mapped_column(Integer)
+    passage_number: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int | None] = mapped_column(Integer)
+    flag_ids: Mapped[list] = mapped_column(JSON, default=list)
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class AppSecret(Base):
+    """Secrets the application makes for itself (the session signing key), kept in the database so
+    every web process behind a load balancer signs alike."""
+
+    __tablename__ = "app_secrets"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

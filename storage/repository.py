@@ -241,11 +241,12 @@ class AlignmentRepository:
         self.sessions = db.sessions(url)
 
     def passages(self, document_id: int) -> list[tuple[int, int, str]]:
-        """(page number, passage number on the page, text) in reading order."""
+        """(page number, passage number on the page, text) in reading order; a reviewer's latest
+        version of a passage stands in for its OCR text."""
+        from .review import effective_passages
+
         with self.sessions() as s:
-            rows = s.execute(select(Page.number, Passage.number, Passage.text).join(Passage, Passage.page_id == Page.id)
-                             .where(Page.document_id == document_id).order_by(Page.number, Passage.number)).all()
-            return [tuple(r) for r in rows]
+            return effective_passages(s, document_id)
 
     def pairs_for(self, document_id: int) -> list[tuple[int, int]]:
         """(original, translation) pairs this stored document takes part in, through record ids."""
@@ -328,12 +329,17 @@ class FlagRepository:
         self.sessions = db.sessions(url)
 
     def replace(self, document_id: int, flags: list, *, scope: str, target_document_id: int | None = None) -> int:
-        """scope 'page' (OCR rules) or 'link' (alignment rules against one translation)."""
+        """scope 'page' (OCR rules) or 'link' (alignment rules against one translation). A flag a
+        reviewer already resolved (same rule, place and evidence) is not raised again."""
         with self.sessions.begin() as s:
             q = delete(Flag).where(Flag.document_id == document_id, Flag.status == "open")
             q = q.where(Flag.level != "link") if scope == "page" else q.where(
                 Flag.level == "link", Flag.target_document_id == target_document_id)
             s.execute(q)
+            resolved = {_flag_key(f.type, f.level, f.page_number, f.line_number, f.word_number, f.evidence)
+                        for f in s.scalars(select(Flag).where(Flag.document_id == document_id,
+                                                              Flag.status != "open"))}
+            flags = [f for f in flags if _flag_key(f.type, f.level, f.page, f.line, f.word, f.evidence) not in resolved]
             for f in flags:
                 s.add(Flag(document_id=document_id, type=f.type, severity=f.severity,
                            rank={"low": 1, "medium": 2, "high": 3}[f.severity], level=f.level, page_number=f.page,
@@ -353,6 +359,11 @@ class FlagRepository:
             if document_ids is not None:
                 q = q.where(Flag.document_id.in_(document_ids))
             return int(s.scalar(q) or 0)
+
+
+def _flag_key(type_, level, page, line, word, evidence) -> tuple:
+    # links are renumbered on every alignment: their evidence (the text) identifies them
+    return (type_, level, evidence) if level == "link" else (type_, level, page, line, word, evidence)
 
 
 def _run_active(s: Session, run_id: int) -> bool:

@@ -1,0 +1,1 @@
+"""The review web page: reviewers correct what the flags point at (FastAPI + Jinja2)."""

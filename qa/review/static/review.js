@@ -1,0 +1,34 @@
+// Keyboard shortcuts, zoom and flag boxes on the review page. No inline script (CSP).
+(function () {
+  "use strict";
+  // flag boxes over the cropped scan: positions come as data (CSP forbids inline styles)
+  document.querySelectorAll(".crop .box[data-box]").forEach(function (el) {
+    var v = el.getAttribute("data-box").split(",");
+    el.style.left = v[0] + "%"; el.style.top = v[1] + "%";
+    el.style.width = v[2] + "%"; el.style.height = v[3] + "%";
+  });
+  var crop = document.getElementById("crop");
+  var scale = 1;
+  function zoom(step) {
+    if (!crop) return;
+    scale = Math.min(4, Math.max(0.5, scale + step * 0.5));
+    crop.style.width = (scale * 100) + "%";
+  }
+  document.querySelectorAll("[data-zoom]").forEach(function (b) {
+    b.addEventListener("click", function () { zoom(parseInt(b.getAttribute("data-zoom"), 10)); });
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey && e.key === "Enter") {
+      var save = document.querySelector('button[data-key="s"]');
+      if (save) { e.preventDefault(); save.click(); }
+      return;
+    }
+    if (!e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.key === "=" || e.key === "+") { e.preventDefault(); zoom(1); return; }
+    if (e.key === "-") { e.preventDefault(); zoom(-1); return; }
+    // e.code keeps working when a Vietnamese input method changes e.key
+    var key = (e.code && e.code.indexOf("Key") === 0) ? e.code.slice(3).toLowerCase() : (e.key || "").toLowerCase();
+    var button = document.querySelector('button[data-key="' + key + '"]');
+    if (button) { e.preventDefault(); button.click(); }
+  });
+})();

@@ -1,0 +1,163 @@
+"""Review storage on SQLite and PostgreSQL: versions over the untouched OCR, conflicts, versions that
+survive a new reading of the page, flags that stay resolved; accounts and the `users` command."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, select
+from typer.testing import CliRunner
+
+from ingest.model import Line, PageText, Passage, Word
+from qa.flags import Flag as RuleFlag
+from qa.review.auth import LoginLimiter, hash_password, verify_password
+from storage.models import AuditEvent, Document, Flag, PassageVersion, User
+from storage.repository import AlignmentRepository, FlagRepository, Repository
+from storage.review import PassageRef, ReviewRepository
+
+
+def page(texts: list[str]) -> PageText:
+    """One passage per line, boxes stacked down the page, as the OCR stage stores them."""
+    lines, passages = [], []
+    for i, text in enumerate(texts):
+        box = (100, 100 + 60 * i, 100 + 20 * len(text), 140 + 60 * i)
+        words = tuple(Word(w, (box[0] + 80 * k, box[1], box[0] + 80 * k + 70, box[3]), 91.0)
+                      for k, w in enumerate(text.split()))
+        lines.append(Line(text, box, 91.0, words))
+        passages.append(Passage(text, box, i, i))
+    return PageText(1, "ocr", tuple(lines), tuple(passages), 2480, 3508, 300, mean_confidence=91.0)
+
+
+@pytest.fixture
+def stored(db_url):
+    repo = Repository(db_url)
+    with repo.sessions.begin() as s:  # the PostgreSQL database is shared by the test session
+        s.execute(delete(Document))
+        s.execute(delete(User))
+        s.execute(delete(AuditEvent))
+    claim = repo.claim(sha256="a" * 64, source_path="/scans/c.tif", filename="c.tif", size_bytes=1,
+                       collection="c", lang="vie", run_id=None)
+    repo.plan(claim.document_id, media_type="image/tiff", page_count=1)
+    repo.save_page(claim.document_id, page(["MẬT ĐIỆN SỐ 417", "Gửi Khu ủy Khu 5", "Bộ Chính tri đã họp"]),
+                   original_image=None, preprocessed_image=None)
+    repo.mark_stored(claim.document_id)
+    return repo, claim.document_id
+
+
+def test_a_correction_is_a_version_and_a_stale_one_is_a_conflict(stored):
+    repo, doc = stored
+    review = ReviewRepository(repo.url)
+    ref = PassageRef(doc, 1, 2)
+    first = review.save_version(ref, base_version=0, kind="correction", text="Bộ Chính trị đã họp",
+                                user="alice", flag_ids=[], flag_status="corrected")
+    assert first.ok and first.version == 1
+    late = review.save_version(ref, base_version=0, kind="correction", text="Bộ Chính trị đã họp.",
+                               user="bob", flag_ids=[], flag_status="corrected")
+    assert not late.ok and late.conflict.author == "alice" and late.conflict.text == "Bộ Chính trị đã họp"
+    assert AlignmentRepository(repo.url).passages(doc)[2] == (1, 2, "Bộ Chính trị đã họp")
+    assert repo.get_document(doc, full=True).pages[0].passages[2].text == "Bộ Chính tri đã họp"  # raw OCR kept
+    again = review.save_version(ref, base_version=1, kind="correction", text="Bộ Chính trị đã họp.",
+                                user="bob", flag_ids=[], flag_status="corrected")
+    assert again.ok and again.version == 2
+    with review.sessions() as s:
+        events = [(e.user, e.action, e.before, e.after) for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert events == [("alice", "correct", "Bộ Chính tri đã họp", "Bộ Chính trị đã họp"),
+                      ("bob", "correct", "Bộ Chính trị đã họp", "Bộ Chính trị đã họp.")]
+
+
+def test_text_is_stored_nfc_whatever_the_input_method_sent(stored):
+    import unicodedata
+
+    repo, doc = stored
+    review = ReviewRepository(repo.url)
+    decomposed = unicodedata.normalize("NFD", "Gửi Khu ủy Khu 5.")
+    assert review.save_version(PassageRef(doc, 1, 1), base_version=0, kind="correction", text=decomposed,
+                               user="alice", flag_ids=[], flag_status="corrected").ok
+    with review.sessions() as s:
+        assert s.scalar(select(PassageVersion.text)) == unicodedata.normalize("NFC", decomposed)
+
+
+def test_versions_survive_a_new_reading_of_the_page(stored):
+    repo, doc = stored
+    review = ReviewRepository(repo.url)
+    assert review.save_version(PassageRef(doc, 1, 2), base_version=0, kind="correction", text="Bộ Chính trị đã họp",
+                               user="alice", flag_ids=[], flag_status="corrected").ok
+    # read again (reprocess, or the same file ingested after a quarantine): same text, same place
+    repo.save_page(doc, page(["MẬT ĐIỆN SỐ 417", "Gửi Khu ủy Khu 5", "Bộ Chính tri đã họp"]),
+                   original_image=None, preprocessed_image=None)
+    assert AlignmentRepository(repo.url).passages(doc)[2][2] == "Bộ Chính trị đã họp"
+    # a better reading splits the header: the passage moved to number 3 and reads a little differently
+    repo.save_page(doc, page(["MẬT", "ĐIỆN SỐ 417", "Gửi Khu ủy Khu 5", "Bộ Chính tri đã hop"]),
+                   original_image=None, preprocessed_image=None)
+    texts = [t for _, _, t in AlignmentRepository(repo.url).passages(doc)]
+    assert texts == ["MẬT", "ĐIỆN SỐ 417", "Gửi Khu ủy Khu 5", "Bộ Chính trị đã họp"]
+    view = review.passage_view(PassageRef(doc, 1, 3))
+    assert view.version == 1 and view.text == "Bộ Chính trị đã họp" and view.raw_text == "Bộ Chính tri đã hop"
+    # a stale form (version 0) cannot overwrite it at its new place either
+    assert not review.save_version(PassageRef(doc, 1, 3), base_version=0, kind="correction", text="x",
+                                   user="bob", flag_ids=[], flag_status="corrected").ok
+
+
+def test_resolved_flags_stay_resolved_and_reviewed_passages_are_not_reflagged(stored, tmp_path):
+    from dataclasses import replace
+
+    from flows.steps import flag_document
+    from ingest.settings import Settings
+
+    repo, doc = stored
+    flags = FlagRepository(repo.url)
+    review = ReviewRepository(repo.url)
+    raised = [RuleFlag("invalid_syllable", "medium", "word", "“tri” is not attested here", 1, 2, 2, bbox=(0, 0, 1, 1)),
+              RuleFlag("low_confidence", "high", "word", "“Gửi” read with confidence 20", 1, 1, 0, bbox=(0, 0, 1, 1))]
+    flags.replace(doc, raised, scope="page")
+    ids = {f.line_number: f.id for f in flags.flags(doc)}
+    review.resolve(doc, [ids[1]], "accepted", "alice", action="accept", ref=PassageRef(doc, 1, 1))
+    flags.replace(doc, raised, scope="page")  # the rules run again and find the same two things
+    assert sorted((f.line_number, f.status) for f in flags.flags(doc)) == [(1, "accepted"), (2, "open")]
+    # after a correction of passage 2, the OCR rules stay quiet on its lines
+    review.save_version(PassageRef(doc, 1, 2), base_version=0, kind="correction", text="Bộ Chính trị đã họp",
+                        user="alice", flag_ids=[ids[2]], flag_status="corrected")
+    settings = replace(Settings(), db_url=repo.url, files_dir=str(tmp_path))
+    flag_document(doc, settings)
+    assert all(f.line_number != 2 or f.status != "open" for f in flags.flags(doc))
+
+
+def test_accounts_passwords_and_rate_limit(stored):
+    repo, _ = stored
+    review = ReviewRepository(repo.url)
+    review.add_user("alice", "reviewer", hash_password("long enough pw"))
+    with pytest.raises(ValueError, match="already exists"):
+        review.add_user("alice", "admin", hash_password("long enough pw"))
+    with pytest.raises(ValueError, match="role"):
+        review.add_user("eve", "root", hash_password("long enough pw"))
+    with pytest.raises(ValueError, match="at least"):
+        hash_password("short")
+    stored_hash = review.user("alice").password_hash
+    assert stored_hash.startswith("$argon2id$") and "long enough pw" not in stored_hash
+    assert verify_password(stored_hash, "long enough pw") and not verify_password(stored_hash, "wrong")
+    assert not verify_password(None, "long enough pw")  # unknown user
+    limiter = LoginLimiter(max_failures=3, window=60)
+    for _ in range(3):
+        assert limiter.retry_after(["user:alice"]) == 0
+        limiter.failed(["user:alice", "addr:10.0.0.1"])
+    assert 0 < limiter.retry_after(["user:alice"]) <= 61
+    assert limiter.retry_after(["addr:10.0.0.1"]) > 0 and limiter.retry_after(["user:bob"]) == 0
+
+
+def test_users_command(tmp_path, monkeypatch):
+    from flows.cli import app
+
+    monkeypatch.setenv("ARCHIVE_DB_URL", f"sqlite:///{tmp_path}/archive.db")
+    runner = CliRunner()
+    ok = runner.invoke(app, ["users", "add", "minh", "--role", "staff", "--password-stdin"],
+                       input="a long password\n")
+    assert ok.exit_code == 0 and "added minh (staff)" in ok.output
+    bad = runner.invoke(app, ["users", "add", "x", "--role", "root", "--password-stdin"], input="a long password\n")
+    assert bad.exit_code == 2 and "--role must be one of" in bad.output
+    short = runner.invoke(app, ["users", "add", "y", "--password-stdin"], input="short\n")
+    assert short.exit_code == 2 and "at least 8" in short.output
+    dup = runner.invoke(app, ["users", "add", "minh", "--password-stdin"], input="a long password\n")
+    assert dup.exit_code == 2 and "already exists" in dup.output
+    listed = runner.invoke(app, ["users", "list"])
+    assert listed.output.split() == ["minh", "staff", "active"]
+    user = ReviewRepository(f"sqlite:///{tmp_path}/archive.db").user("minh")
+    assert verify_password(user.password_hash, "a long password")
