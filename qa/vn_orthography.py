@@ -7,8 +7,11 @@ language's initials (with gi/qu handled), the rhyme is one the language has, and
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
 
 TONE_MARKS = {"\u0300": "huyền", "\u0301": "sắc", "\u0303": "ngã", "\u0309": "hỏi", "\u0323": "nặng"}
 ONSETS = sorted("b c ch d đ g gh gi h k kh l m n ng ngh nh p ph qu r s t th tr v x".split(), key=len, reverse=True)
@@ -55,3 +58,85 @@ def is_valid_syllable(token: str) -> bool:
     if rhyme.endswith(STOP_CODAS) and tone not in ("sắc", "nặng"):
         return False
     return True
+
+
+def syllable_key(token: str) -> str:
+    """A syllable as looked up among attested ones: lower case, NFC, one tone-mark placement."""
+    from ingest.align.textprep import canonical_tones
+
+    return canonical_tones(unicodedata.normalize("NFC", token.lower()))
+
+
+_TOKEN = re.compile(r"[^\W\d_]+")
+
+
+def _texts(path: Path):
+    """The Vietnamese text of one source: IWSLT XML (seg elements), FVDP JSON (headwords and
+    the Vietnamese side of example lines), or Wiktionary pairs (english<TAB>vietnamese)."""
+    raw = path.read_text(encoding="utf-8")
+    if path.suffix == ".xml":
+        yield from re.findall(r"<seg[^>]*>(.*?)</seg>", raw, flags=re.S)
+    elif path.suffix == ".json":
+        import json
+
+        for headword, entry in json.loads(raw).items():
+            if headword.startswith("00-") or not isinstance(entry, dict):
+                continue
+            yield headword
+            for definition in entry.get("definitions", []):
+                for line in str(definition).splitlines():
+                    if line.startswith("="):
+                        yield line[1:].split("+", 1)[0]
+    else:
+        for line in raw.splitlines():
+            vi = line.partition("\t")[2]
+            if vi and not re.search(r"[\u2e80-\u9fff]", vi):
+                yield vi
+
+
+_PHRASE_BREAK = re.compile(r"[^\w\s]+")
+
+
+def plain(syllable: str) -> str:
+    """The letters without any mark (đ -> d): what a diacritic misreading leaves unchanged."""
+    d = unicodedata.normalize("NFD", syllable.lower())
+    return "".join(c for c in d if not unicodedata.combining(c)).replace("đ", "d")
+
+
+@dataclass(frozen=True)
+class Attested:
+    """Syllables and adjacent syllable pairs seen in real Vietnamese text."""
+
+    syllables: dict  # syllable -> occurrences
+    pairs: dict  # (syllable, next syllable) -> occurrences
+    by_plain: dict  # plain letters -> attested syllables written with them
+
+    def variants(self, key: str) -> tuple[str, ...]:
+        """Other attested syllables with the same letters and different marks (chi: chỉ, chí, chì)."""
+        return tuple(v for v in self.by_plain.get(plain(key), ()) if v != key)
+
+
+@functools.cache
+def load_attested(paths: tuple[str, ...]) -> Attested:
+    """Syllables and syllable pairs attested in the given Vietnamese texts (read at run time; the
+    data stays outside the project). Only well-formed syllables count, so English words in the
+    texts do not; a pair is two syllables with nothing but a space between them."""
+    syllables: dict[str, int] = {}
+    pairs: dict[tuple[str, str], int] = {}
+    for p in paths:
+        for text in _texts(Path(p)):
+            for chunk in _PHRASE_BREAK.split(unicodedata.normalize("NFC", text)):
+                prev = None
+                for tok in _TOKEN.findall(chunk):
+                    key = syllable_key(tok)
+                    if key in syllables or is_valid_syllable(key):
+                        syllables[key] = syllables.get(key, 0) + 1
+                        if prev:
+                            pairs[(prev, key)] = pairs.get((prev, key), 0) + 1
+                        prev = key
+                    else:
+                        prev = None
+    by_plain: dict[str, list[str]] = {}
+    for s in sorted(syllables):
+        by_plain.setdefault(plain(s), []).append(s)
+    return Attested(syllables, pairs, {k: tuple(v) for k, v in by_plain.items()})

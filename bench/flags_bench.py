@@ -1,0 +1,320 @@
+"""Flags benchmark: do the page and link rules point at the errors, and only near them?
+
+    python -m bench.flags_bench [--cache DIR]
+
+Pages: generated typewritten pages (bench.pagegen, five degradation levels, Vietnamese and
+English in turn) and the two real pages of vietsample1.tif, all read by this project's pipeline
+(ingest.pipeline.ocr_page). Each OCR line is matched to its ground-truth line (rapidfuzz); a line
+is erroneous when its text differs from the truth (NFC, whitespace collapsed), a word when it is
+not matched exactly by a Levenshtein alignment of the line's words against the true words.
+
+Two disjoint sets of pages: the *calibration* set (pagegen seed 7) is where the confidence
+thresholds of qa/flags.py were chosen (`calibrate`, printed each run for reference); the
+*evaluation* set (pagegen seed 1968 and vietsample1 p1-p2) is where the figures are measured.
+
+Links: perturbed IWSLT15 talks as in bench.align_bench (merges, splits, omissions, furniture,
+OCR noise), each perturbed unit given to ingest.align.align_documents as a passage; a predicted
+sentence link is right when all its sentences lie in one gold bead (units split into several
+sentences are linked sentence by sentence inside it) and it is one-sided only where that bead
+is; every other predicted link is wrong.
+
+Writes bench/results/flags.json. --cache keeps the OCR readings (JSON) between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import time
+import unicodedata
+from pathlib import Path
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+from rapidfuzz import fuzz, process  # noqa: E402
+from rapidfuzz.distance import Levenshtein  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("ARCHIVE_SHARED_DIR", ROOT.parent / "shared")).resolve()
+VIET = SHARED / "data" / "vietnamese-ocr"
+AMBIGS = VIET / "vie.DangAmbigs.txt"
+# Attested Vietnamese syllables: the dev2010 talks and the lexicons. Not tst2010: the generated
+# pages and the link benchmark draw their text from tst2010, which would make every true syllable
+# attested by construction.
+SYLLABLE_SOURCES = (SHARED / "data" / "iwslt15-en-vi" / "IWSLT15.TED.dev2010.en-vi.vi.xml",
+                    SHARED / "data" / "lexicon-vi-en" / "fvdp-vietanh-dump-utf8.json",
+                    SHARED / "data" / "lexicon-vi-en" / "wechsel-wiktionary-en-vi.raw.txt")
+CALIBRATION_SEED, EVALUATION_SEED, PER_LEVEL = 7, 1968, 2
+
+
+def norm(s: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", s).split())
+
+
+# ---------------------------------------------------------------- pages and their OCR readings
+
+def _reading(image, lang: str, dpi: int | None) -> list:
+    from ingest.pipeline import ocr_image
+
+    text = ocr_image(image, lang=lang, dpi=dpi)
+    return [(l.text, list(l.bbox), [(w.text, list(w.bbox), w.confidence) for w in l.words]) for l in text.lines]
+
+
+def page_set(name: str, cache: Path | None) -> list[dict]:
+    """Pages of one set with ground-truth lines and the pipeline's lines, cached as JSON."""
+    path = cache / f"{name}.json" if cache else None
+    if path and path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    from bench.pagegen import generate
+
+    pages = []
+    seed = CALIBRATION_SEED if name == "calibration" else EVALUATION_SEED
+    for n, page in enumerate(generate(per_level=PER_LEVEL, seed=seed)):
+        t0 = time.perf_counter()
+        pages.append({"name": f"seed{seed}-{n:02d} {page.level} {page.lang}", "lang": page.lang, "kind": "generated",
+                      "level": page.level, "truth": page.lines, "lines": _reading(page.image, page.lang, page.dpi)})
+        print(f"  OCR {pages[-1]['name']}: {time.perf_counter() - t0:.1f} s", flush=True)
+    if name == "evaluation":
+        from ingest.sources import load_page
+
+        for n in (1, 2):
+            page = load_page(VIET / "vietsample1.tif", "image/tiff", n, dpi=300, max_pixels=10**9)
+            truth = (VIET / f"vietsample1.p{n}.gt.txt").read_text(encoding="utf-8").splitlines()
+            pages.append({"name": f"vietsample1.tif p{n}", "lang": "vie", "kind": "real", "level": "real",
+                          "truth": [t for t in truth if t.strip()], "lines": _reading(page.image, "vie", 300)})
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(pages, ensure_ascii=False), encoding="utf-8")
+    return pages
+
+
+# ---------------------------------------------------------------- which lines and words are wrong
+
+def truth_marks(page: dict) -> tuple[list[bool], list[list[bool]], int]:
+    """(line wrong?, [word wrong?] per line, true lines no OCR line matched)."""
+    truth = [norm(t) for t in page["truth"]]
+    used: set[int] = set()
+    line_wrong, word_wrong = [], []
+    for text, _, words in page["lines"]:
+        hyp = norm(text)
+        best = process.extractOne(hyp, truth, scorer=fuzz.ratio) if truth and hyp else None
+        if best is None or best[1] < 50:  # no true line: a stain or border read as text
+            line_wrong.append(True)
+            word_wrong.append([True] * len(words))
+            continue
+        ref = truth[best[2]]
+        used.add(best[2])
+        line_wrong.append(hyp != ref)
+        hyp_words = [norm(w) for w, _, _ in words]
+        ok = [False] * len(hyp_words)
+        for op in Levenshtein.opcodes(hyp_words, ref.split()):
+            if op.tag == "equal":
+                for k in range(op.src_start, op.src_end):
+                    ok[k] = True
+        word_wrong.append([not o for o in ok])
+    return line_wrong, word_wrong, len(truth) - len(used)
+
+
+# ---------------------------------------------------------------- rules over the pages
+
+def page_flags(page: dict, resources: dict, **overrides):
+    from qa.flags import flag_words
+
+    return flag_words(1, [(t, tuple(b), [(w, tuple(wb), c) for w, wb, c in ws]) for t, b, ws in page["lines"]],
+                      page["lang"], **resources, **overrides)
+
+
+def count(pages: list[dict], flags_per_page: list[list]) -> dict:
+    """Recall and flagged/erroneous for lines and words."""
+    c = dict.fromkeys(("lines", "lines_wrong", "lines_flagged", "lines_wrong_flagged", "words", "words_wrong",
+                       "words_flagged", "words_wrong_flagged", "true_lines_unread"), 0)
+    for page, flags in zip(pages, flags_per_page):
+        line_wrong, word_wrong, unread = truth_marks(page)
+        c["true_lines_unread"] += unread
+        flagged_lines = {f.line for f in flags if f.line is not None}
+        flagged_words = {(f.line, f.word) for f in flags if f.word is not None}
+        flagged_words |= {(f.line, w) for f in flags if f.level == "line" for w in range(len(word_wrong[f.line]))}
+        for ln, wrong in enumerate(line_wrong):
+            c["lines"] += 1
+            c["lines_wrong"] += wrong
+            c["lines_flagged"] += ln in flagged_lines
+            c["lines_wrong_flagged"] += wrong and ln in flagged_lines
+            for wn, wwrong in enumerate(word_wrong[ln]):
+                c["words"] += 1
+                c["words_wrong"] += wwrong
+                c["words_flagged"] += (ln, wn) in flagged_words
+                c["words_wrong_flagged"] += wwrong and (ln, wn) in flagged_words
+    for unit in ("lines", "words"):
+        c[f"{unit}_recall"] = round(c[f"{unit}_wrong_flagged"] / max(1, c[f"{unit}_wrong"]), 4)
+        c[f"{unit}_flagged_per_wrong"] = round(c[f"{unit}_flagged"] / max(1, c[f"{unit}_wrong"]), 4)
+    return c
+
+
+def calibrate(pages: list[dict], resources: dict) -> dict:
+    """The confidence thresholds, chosen on the calibration pages.
+
+    Word threshold and line-mean threshold: the pair reaching the highest share of erroneous
+    lines flagged with flagged lines <= 2 x erroneous lines (the target), ties to the fewest
+    flagged lines; when no pair keeps to 2x, the pair with the fewest flagged lines per error. Very-low threshold: the highest confidence below which
+    >= 90% of words are wrong (those flags are 'high').
+    """
+    grid = []
+    for word_t in range(30, 96, 5):
+        for line_t in range(50, 97, 2):
+            c = count(pages, [page_flags(p, resources, low_confidence=word_t, low_line_confidence=line_t)
+                              for p in pages])
+            grid.append((word_t, line_t, c["lines_recall"], c["lines_flagged_per_wrong"]))
+    ok = [g for g in grid if g[3] <= 2.0]
+    # ties: the highest thresholds (they look at more words for the same cost)
+    word_t, line_t, recall, ratio = (max(ok, key=lambda g: (g[2], -g[3], g[0], g[1])) if ok
+                                     else min(grid, key=lambda g: (g[3], -g[2], -g[0], -g[1])))
+    confs = sorted((c, wrong) for p in pages for ws, wr in zip((l[2] for l in p["lines"]), truth_marks(p)[1])
+                   for (_, _, c), wrong in zip(ws, wr))
+    very_low = 0
+    for t in range(5, word_t, 5):
+        sel = [w for c, w in confs if c < t]
+        if len(sel) >= 5 and sum(sel) / len(sel) >= 0.6:
+            very_low = t
+    return {"low_confidence": word_t, "low_line_confidence": line_t, "very_low_confidence": very_low,
+            "calibration_lines_recall": recall, "calibration_lines_flagged_per_wrong": ratio}
+
+
+# ---------------------------------------------------------------- links
+
+def link_eval(talks: int) -> dict:
+    from bench.align_bench import LEXICON_FILES, perturb
+    from bench.align_bench import talks as load_talks
+    from ingest.align import align_documents
+    from ingest.align.lexicon import load_lexicon
+    from ingest.align.textprep import is_furniture
+    from qa.flags import flag_links
+
+    lex = load_lexicon(LEXICON_FILES)
+    rng = random.Random(2016)  # not align_bench's 2015: other perturbations of the same talks
+    c = dict.fromkeys(("links", "wrong", "flagged", "wrong_flagged", "flagged_correct_one_sided",
+                       "gold_one_sided_not_furniture", "gold_one_sided_flagged"), 0)
+    by_type: dict[str, list[int]] = {}
+    for mode in ("perturbed", "ocr"):
+        for pairs in load_talks()[:talks]:
+            src, tgt, gold = perturb(pairs, rng, mode)
+            doc = align_documents(src, tgt, lexicon=lex)
+            s_unit = [p for p, _ in doc.source_sentences]
+            t_unit = [p for p, _ in doc.target_sentences]
+            bead_of_s = {u: b for b, (ss, _) in enumerate(gold) for u in ss}
+            bead_of_t = {u: b for b, (_, tt) in enumerate(gold) for u in tt}
+            links = [(list(l.source), list(l.target), l.score) for l in doc.sentences]
+            flags = flag_links(links, [s.text for _, s in doc.source_sentences],
+                               [s.text for _, s in doc.target_sentences])
+            flagged = {f.link for f in flags}
+            for k, (s_ids, t_ids, _) in enumerate(links):
+                su = tuple(sorted({s_unit[i] for i in s_ids}))
+                tu = tuple(sorted({t_unit[j] for j in t_ids}))
+                beads = {bead_of_s[u] for u in su} | {bead_of_t[u] for u in tu}
+                # right: inside one gold bead, and one-sided only where the gold bead is
+                wrong = len(beads) != 1 or ((not s_ids or not t_ids) and all(gold[b][0] and gold[b][1] for b in beads))
+                c["links"] += 1
+                c["wrong"] += wrong
+                c["flagged"] += k in flagged
+                c["wrong_flagged"] += wrong and k in flagged
+                if not wrong and k in flagged and (not s_ids or not t_ids):
+                    c["flagged_correct_one_sided"] += 1
+                if not wrong and (not s_ids or not t_ids):
+                    text = " ".join(src[u] for u in su) or " ".join(tgt[u] for u in tu)
+                    if not is_furniture(text):
+                        c["gold_one_sided_not_furniture"] += 1
+                        c["gold_one_sided_flagged"] += k in flagged
+                for f in flags:
+                    if f.link == k:
+                        by_type.setdefault(f.type, [0, 0])
+                        by_type[f.type][0] += 1
+                        by_type[f.type][1] += wrong
+    c["recall"] = round(c["wrong_flagged"] / max(1, c["wrong"]), 4)
+    c["flagged_per_wrong"] = round(c["flagged"] / max(1, c["wrong"]), 4)
+    c["flags_by_type"] = {t: {"flags": n, "on_wrong_links": w} for t, (n, w) in sorted(by_type.items())}
+    return c
+
+
+# ---------------------------------------------------------------- main
+
+def resources() -> dict:
+    """The data files the optional page rules read (paths into ../shared, never copied)."""
+    return {"ambiguities": AMBIGS, "attested": SYLLABLE_SOURCES}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cache", type=Path, default=None, help="folder keeping OCR readings between runs")
+    parser.add_argument("--talks", type=int, default=8)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    res = resources()
+    print("calibration pages (pagegen seed 7):", flush=True)
+    calib_pages = page_set("calibration", args.cache)
+    print("evaluation pages (pagegen seed 1968, vietsample1.tif):", flush=True)
+    eval_pages = page_set("evaluation", args.cache)
+    ocr_done = time.perf_counter()
+    chosen = calibrate(calib_pages, res)
+    print(f"\nthresholds the calibration set gives (qa/flags.py records the values in use): {chosen}")
+    from qa import flags as qa_flags
+
+    in_use = {"low_confidence": qa_flags.LOW_CONFIDENCE, "low_line_confidence": qa_flags.LOW_LINE_CONFIDENCE,
+              "very_low_confidence": qa_flags.VERY_LOW_CONFIDENCE}
+    rows = {}
+    groups = {"evaluation, all": eval_pages,
+              "evaluation, generated": [p for p in eval_pages if p["kind"] == "generated"],
+              "evaluation, real (vietsample1)": [p for p in eval_pages if p["kind"] == "real"],
+              "evaluation, Vietnamese": [p for p in eval_pages if p["lang"] == "vie"],
+              "evaluation, English": [p for p in eval_pages if p["lang"] == "eng"]}
+    levels = sorted({p["level"] for p in eval_pages if p["kind"] == "generated"})
+    groups |= {f"evaluation, level {lv}": [p for p in eval_pages if p["level"] == lv] for lv in levels}
+    groups["calibration, all"] = calib_pages
+    for name, pages in groups.items():
+        rows[name] = count(pages, [page_flags(p, res) for p in pages])
+    # what each rule contributes on the evaluation set
+    types: dict[str, dict] = {}
+    for page in eval_pages:
+        line_wrong, word_wrong, _ = truth_marks(page)
+        for f in page_flags(page, res):
+            t = types.setdefault(f.type, {"flags": 0, "on_wrong_line": 0})
+            t["flags"] += 1
+            t["on_wrong_line"] += bool(line_wrong[f.line]) if f.line is not None else 0
+    links = link_eval(args.talks)
+    print("\n| pages | lines | erroneous lines | flagged lines | erroneous flagged | flagged ÷ erroneous "
+          "| words | erroneous words | erroneous words flagged | flagged ÷ erroneous (words) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, c in rows.items():
+        print(f"| {name} | {c['lines']} | {c['lines_wrong']} | {c['lines_flagged']} | {c['lines_recall']:.1%} | "
+              f"{c['lines_flagged_per_wrong']:.2f} | {c['words']} | {c['words_wrong']} | {c['words_recall']:.1%} | "
+              f"{c['words_flagged_per_wrong']:.2f} |")
+    print("\nflags by rule on the evaluation pages (flags, of which on an erroneous line):")
+    for t, v in sorted(types.items()):
+        print(f"  {t}: {v['flags']}, {v['on_wrong_line']}")
+    print(f"\nlinks ({args.talks} talks x perturbed + ocr, seed 2016): {links['links']} sentence links, "
+          f"{links['wrong']} wrong, {links['flagged']} flagged; wrong flagged {links['recall']:.1%}, "
+          f"flagged ÷ wrong {links['flagged_per_wrong']:.2f}; flags on correct one-sided links (true "
+          f"omissions/additions) {links['flagged_correct_one_sided']}")
+    for t, v in links["flags_by_type"].items():
+        print(f"  {t}: {v['flags']} flags, {v['on_wrong_links']} on wrong links")
+    ev = rows["evaluation, all"]
+    targets = {
+        "erroneous lines flagged >= 90%": ev["lines_recall"] >= 0.9,
+        "flagged lines <= 2 x erroneous lines": ev["lines_flagged_per_wrong"] <= 2.0,
+        "wrong links flagged >= 80%": links["recall"] >= 0.8,
+        "flagged links <= 2 x wrong links": links["flagged_per_wrong"] <= 2.0,
+    }
+    total = time.perf_counter() - started
+    print("\ntargets: " + ", ".join(f"{k}: {'pass' if v else 'FAIL'}" for k, v in targets.items()))
+    print(f"{total:.0f} s in all ({ocr_done - started:.0f} s of OCR), {platform.machine()}, {os.cpu_count()} cores")
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "flags.json").write_text(json.dumps({
+        "pages": rows, "rules": types, "links": links, "calibration": chosen, "thresholds_in_use": in_use,
+        "targets": targets, "seconds": round(total, 1), "machine": f"{platform.platform()}, {os.cpu_count()} cores",
+    }, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
