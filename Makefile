@@ -1,7 +1,7 @@
 # Two commands for a new user on Debian: `make demo` and `make test`. Both install what is missing.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd fonts-freefont-ttf
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd fonts-freefont-ttf fonts-noto-mono
 # Debian's Chromium drives the review page's browser tests (Playwright, no browser download)
 TEST_APT_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
+import tempfile
 
 # One thread per Tesseract process: pages run in parallel instead (measured: 2 pages in parallel
 # 2.4-2.8 s with one thread each vs 9.5 s with Tesseract's own threads on 2 cores).
@@ -13,7 +15,6 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 import cv2
 import numpy as np
 import pytesseract
-from PIL import Image
 
 from .errors import IngestError, TransientError
 from .model import Line, Word
@@ -46,6 +47,19 @@ def check_languages(lang: str, tessdata_dir: str | None = None) -> None:
         )
 
 
+@contextlib.contextmanager
+def _image_file(image: np.ndarray):
+    """The page as an uncompressed PGM/PPM file for Tesseract. pytesseract would write a PNG with
+    Pillow: 1.6 s of compression per call on a 300 dpi page, against 0.01 s here (same words)."""
+    with tempfile.TemporaryDirectory(prefix="archive-ocr-") as tmp:
+        path = os.path.join(tmp, "page.ppm" if image.ndim == 3 else "page.pgm")
+        if image.dtype != np.uint8:
+            image = image.astype(np.uint8)
+        if not cv2.imwrite(path, image):
+            raise IngestError("could not write the page image for Tesseract")
+        yield path
+
+
 def _base_config(tessdata_dir: str | None) -> str:
     return f'--tessdata-dir "{tessdata_dir}"' if tessdata_dir else ""
 
@@ -59,9 +73,8 @@ def detect_orientation(gray: np.ndarray, tessdata_dir: str | None = None, timeou
     scale = min(1.0, 2500 / max(h, w))  # OSD needs glyph shapes, not full resolution
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
     try:
-        out = pytesseract.image_to_osd(
-            Image.fromarray(small), config=f"--psm 0 {_base_config(tessdata_dir)}", timeout=timeout
-        )
+        with _image_file(small) as path:
+            out = pytesseract.image_to_osd(path, config=f"--psm 0 {_base_config(tessdata_dir)}", timeout=timeout)
     except pytesseract.TesseractError:
         return 0, 0.0
     except RuntimeError:  # pytesseract's timeout
@@ -113,9 +126,9 @@ def read_words(
     """OCR a preprocessed page into lines of words (boxes in the image's pixels)."""
     config = f"--oem {OEM} --psm {psm} {_base_config(tessdata_dir)}"
     try:
-        data = pytesseract.image_to_data(
-            Image.fromarray(image), lang=lang, config=config, output_type=pytesseract.Output.DICT, timeout=timeout
-        )
+        with _image_file(image) as path:
+            data = pytesseract.image_to_data(path, lang=lang, config=config, output_type=pytesseract.Output.DICT,
+                                             timeout=timeout)
     except RuntimeError as exc:
         if "timeout" in str(exc).lower():
             raise TransientError(f"OCR timed out after {timeout:g} s")

@@ -70,15 +70,25 @@ def ocr_page(image: Image.Image, *, number: int, file_dpi: int | None, options: 
     steps = list(prep.steps)
     if options.detect_orientation and (conf is None or conf < SUSPECT_CONFIDENCE or _sideways(lines)):
         degrees, osd_conf = ocr.detect_orientation(prep.image, options.tessdata_dir)
-        applied = degrees % 360 != 0 and osd_conf >= options.osd_min_confidence
-        if applied:
-            turned = preprocess(image, file_dpi=file_dpi, target_dpi=options.dpi, rotation=degrees)
+        osd_degrees = degrees
+        trusted = degrees % 360 != 0 and osd_conf >= options.osd_min_confidence
+        if degrees % 180 == 90 or _sideways(lines):
+            # Sideways: OSD often gives the opposite turn on noisy pages (measured on generated
+            # hard pages), so both quarter turns are read and the better reading wins.
+            tries = (degrees, (degrees + 180) % 360) if degrees % 180 == 90 else (90, 270)
+        else:
+            tries = (degrees,) if trusted else ()
+        applied = False
+        readings = []
+        for turn in tries:
+            turned = preprocess(image, file_dpi=file_dpi, target_dpi=options.dpi, rotation=turn)
             psm2, lines2 = _ocr(turned.image, options)
-            conf2 = ocr.mean_confidence(lines2)
-            # OSD was confident: keep the upright reading unless it reads clearly worse
-            applied = conf2 is not None and (conf is None or conf2 >= conf - 5.0)
-            if applied:
-                prep, psm, lines, conf = turned, psm2, lines2, conf2
+            readings.append((ocr.mean_confidence(lines2) or -1.0, turn == degrees, turn, turned, psm2, lines2))
+        if readings:
+            conf2, _, turn, turned, psm2, lines2 = max(readings, key=lambda r: (r[0], r[1]))
+            # keep the turned reading unless it reads clearly worse than the page as it came
+            if conf2 >= 0 and (conf is None or conf2 >= conf - 5.0 or _sideways(lines)):
+                prep, psm, lines, conf, applied, degrees = turned, psm2, lines2, conf2, True, turn
                 steps = [s for s in turned.steps if s.name != "rotate"]
         if not applied and (conf is None or conf < SUSPECT_CONFIDENCE) and not _sideways(lines):
             # OSD misses some upside-down pages (noisy carbons): a second reading settles it
@@ -88,8 +98,9 @@ def ocr_page(image: Image.Image, *, number: int, file_dpi: int | None, options: 
             if conf2 is not None and (conf is None or conf2 > conf + 10):
                 prep, psm, lines, conf, applied, degrees = turned, psm2, lines2, conf2, True, 180
                 steps = [s for s in turned.steps if s.name != "rotate"]
-        steps.insert(1, Step("orientation", {"detected": degrees, "confidence": round(osd_conf, 2),
-                                             "min_confidence": options.osd_min_confidence,
+        steps.insert(1, Step("orientation", {"detected": osd_degrees, "turned": degrees if applied else 0,
+                                             "confidence": round(osd_conf, 2),
+                                             "min_confidence": options.osd_min_confidence, "tried": list(tries),
                                              "applied": applied, "reason": "first reading looked sideways or unsure"}))
     text = PageText(
         number=number,

@@ -53,8 +53,17 @@ class FileStore:
         elif image.mode not in ("1", "L", "RGB"):
             image = image.convert("RGB")
         buf = io.BytesIO()
-        image.save(buf, format="PNG", compress_level=3)
+        # level 1: 0.29 s for a 300 dpi grey page against 0.48 s at 3, for 5% more bytes
+        image.save(buf, format="PNG", compress_level=1)
         return self.put_bytes(buf.getvalue(), "png")
+
+    def put_file(self, path: Path | str) -> str:
+        """Store a file's bytes as they are (a one-page scan is its own original image)."""
+        path = Path(path)
+        suffix = path.suffix.lower().lstrip(".") or "bin"
+        if not suffix.isalnum() or len(suffix) > 5:
+            suffix = "bin"
+        return self.put_bytes(path.read_bytes(), suffix)
 
     def read_bytes(self, key: str) -> bytes:
         return self.path(key).read_bytes()
