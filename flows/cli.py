@@ -220,9 +220,11 @@ def export(
         _fail(f"--format {format!r}: only jsonl is supported")
     from storage.export import document_dict
     from storage.repository import AlignmentRepository, FlagRepository, Repository
+    from storage.review import ReviewRepository
 
     settings = _settings()
     repo = Repository(settings.db_url)
+    review = ReviewRepository(settings.db_url)
     links = AlignmentRepository(settings.db_url)
     flag_repo = FlagRepository(settings.db_url)
     target = None
@@ -235,7 +237,8 @@ def export(
     try:
         for doc in repo.iter_documents(status=None if status == "all" else status, collection=collection):
             d = document_dict(doc, with_words=words, alignments=links.alignments(doc.id),
-                              sentences=links.sentences(doc.id), flags=flag_repo.flags(doc.id))
+                              sentences=links.sentences(doc.id), flags=flag_repo.flags(doc.id),
+                              versions=review.versions(doc.id))
             stream.write(json.dumps(d, ensure_ascii=False) + "\n")
             n += 1
     finally:

@@ -251,6 +251,12 @@ def align_pair(original_id: int, translation_id: int, settings: Settings) -> dic
     link_flags = flag_links([(list(l.source), list(l.target), l.score) for l in doc.sentences],
                             [sent.text for _, sent in doc.source_sentences],
                             [sent.text for _, sent in doc.target_sentences])
+    if mt:  # a provider is configured: where machine and human translation disagree, a reviewer looks
+        from qa.flags import flag_mt_disagreement
+
+        places = repo.passage_places(original_id)
+        link_flags += flag_mt_disagreement([(list(l.source), list(l.target)) for l in doc.passages], mt,
+                                           [t for _, _, t in tgt], places)
     FlagRepository(settings.db_url).replace(original_id, link_flags, scope="link", target_document_id=translation_id)
     return {"original": original_id, "translation": translation_id, "passage_links": len(doc.passages),
             "sentence_links": len(doc.sentences)}

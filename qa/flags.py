@@ -289,3 +289,39 @@ def flag_links(links: list[tuple[list[int], list[int], float]], source: list[str
         if len(src) >= 20 and len(tgt) >= 1 and not 0.5 <= len(tgt) / len(src) <= 2.0:
             flags.append(Flag("length_ratio", "low", "link", f"length ratio {len(tgt) / len(src):.2f}", link=k))
     return flags
+
+
+# Machine and human translation of a passage sharing less than this share of their content words
+# (words of 4+ letters, case-folded; 0-100 of the smaller set) disagree. Provisional: no translation
+# provider is reachable where this was written, so it is not calibrated on real MT output.
+MT_AGREEMENT = 25.0
+_CONTENT_WORD = re.compile(r"[^\W\d_]{4,}")
+
+
+def _content_words(text: str) -> set[str]:
+    return set(_CONTENT_WORD.findall(text.casefold()))
+
+
+def flag_mt_disagreement(links: list[tuple[list[int], list[int]]], machine: list[str], human: list[str],
+                         places: list[tuple[int, int]]) -> list[Flag]:
+    """Passage links whose machine translation (of the original passages) and human translation
+    share too little. places: (page, first line) of each original passage, for the flag's position."""
+    flags: list[Flag] = []
+    for s_ids, t_ids in links:
+        if not s_ids or not t_ids:
+            continue  # one-sided links are flagged by flag_links
+        mt = " ".join(machine[i] for i in s_ids if i < len(machine) and machine[i]).casefold()
+        ht = " ".join(without_insertions(human[j]) for j in t_ids).casefold()
+        if len(mt) < 20 or len(ht) < 20:
+            continue  # too short to judge by shared words
+        a, b = _content_words(mt), _content_words(ht)
+        if len(a) < 3 or len(b) < 3:
+            continue
+        agreement = 100.0 * len(a & b) / min(len(a), len(b))
+        if agreement < MT_AGREEMENT:
+            page, line = places[s_ids[0]]
+            flags.append(Flag("mt_disagreement", "medium", "passage",
+                              f"machine and human translation share little ({agreement:.0f}/100): "
+                              f"machine “{mt[:60]}”", page, line,
+                              details={"agreement": round(agreement, 1), "machine": mt[:500]}))
+    return flags

@@ -24,10 +24,23 @@ def alignment_dicts(rows) -> list[dict]:
 def flag_dicts(rows) -> list[dict]:
     return [{"type": f.type, "severity": f.severity, "level": f.level, "page": f.page_number, "line": f.line_number,
              "word": f.word_number, "link": f.link_number, "bbox": f.bbox, "evidence": f.evidence,
-             "status": f.status} for f in rows]
+             "status": f.status, "resolved_by": f.resolved_by} for f in rows]
 
 
-def document_dict(doc: Document, *, with_words: bool = False, alignments=None, sentences=None, flags=None) -> dict:
+def _passage(page_number: int, ps, versions: dict) -> dict:
+    item = {"text": ps.text, "first_line": ps.first_line, "last_line": ps.last_line,
+            "bbox": [ps.x0, ps.y0, ps.x1, ps.y1]}
+    v = versions.get((page_number, ps.number))
+    if v is not None:
+        item["reviewed"] = {"text": v.text, "version": v.version, "kind": v.kind, "by": v.author, "at": v.at}
+    return item
+
+
+def document_dict(doc: Document, *, with_words: bool = False, alignments=None, sentences=None, flags=None,
+                  versions=None) -> dict:
+    """versions: {(page, passage): VersionInfo} of reviewers' versions (storage.review); a passage
+    with one exports its reviewed text beside the raw OCR."""
+    versions = versions or {}
     pages = []
     for p in doc.pages:
         lines = []
@@ -50,8 +63,7 @@ def document_dict(doc: Document, *, with_words: bool = False, alignments=None, s
             "ocr": {"engine": p.ocr_engine, "model": p.ocr_model, "params": p.ocr_params},
             "preprocessing": p.preprocessing,
             "images": {"original": p.original_image, "preprocessed": p.preprocessed_image},
-            "passages": [{"text": ps.text, "first_line": ps.first_line, "last_line": ps.last_line,
-                          "bbox": [ps.x0, ps.y0, ps.x1, ps.y1]} for ps in p.passages],
+            "passages": [_passage(p.number, ps, versions) for ps in p.passages],
             "lines": lines,
         })
     return {

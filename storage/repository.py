@@ -248,6 +248,13 @@ class AlignmentRepository:
         with self.sessions() as s:
             return effective_passages(s, document_id)
 
+    def passage_places(self, document_id: int) -> list[tuple[int, int]]:
+        """(page number, first line) of each passage in reading order, as `passages` lists them."""
+        with self.sessions() as s:
+            rows = s.execute(select(Page.number, Passage.first_line).join(Passage, Passage.page_id == Page.id)
+                             .where(Page.document_id == document_id).order_by(Page.number, Passage.number)).all()
+            return [tuple(r) for r in rows]
+
     def pairs_for(self, document_id: int) -> list[tuple[int, int]]:
         """(original, translation) pairs this stored document takes part in, through record ids."""
         with self.sessions() as s:
@@ -333,8 +340,9 @@ class FlagRepository:
         reviewer already resolved (same rule, place and evidence) is not raised again."""
         with self.sessions.begin() as s:
             q = delete(Flag).where(Flag.document_id == document_id, Flag.status == "open")
-            q = q.where(Flag.level != "link") if scope == "page" else q.where(
-                Flag.level == "link", Flag.target_document_id == target_document_id)
+            # page rules leave target_document_id empty; alignment rules name the translation
+            q = q.where(Flag.target_document_id.is_(None)) if scope == "page" else q.where(
+                Flag.target_document_id == target_document_id)
             s.execute(q)
             resolved = {_flag_key(f.type, f.level, f.page_number, f.line_number, f.word_number, f.evidence)
                         for f in s.scalars(select(Flag).where(Flag.document_id == document_id,

@@ -148,6 +148,14 @@ class ReviewRepository:
     def __init__(self, url: str):
         self.sessions = db.sessions(url)
 
+    def versions(self, document_id: int) -> dict[tuple[int, int], VersionInfo]:
+        """The reviewer's version that applies to each current passage, by (page, passage)."""
+        with self.sessions() as s:
+            rows = s.execute(select(Page.number, Passage.number, Passage.text).join(
+                Passage, Passage.page_id == Page.id).where(Page.document_id == document_id)).all()
+            attached = attach_versions([tuple(r) for r in rows], latest_versions(s, document_id))
+            return {k: _info(v) for k, v in attached.items()}
+
     # ---- accounts -----------------------------------------------------------------------------
     def add_user(self, name: str, role: str, password_hash: str) -> int:
         if role not in ROLES:

@@ -155,3 +155,15 @@ def test_numbers_written_out_are_not_anchor_mismatches():
     target = ["He played a violin that only had two strings.", "They sent 1,350 tons of rice."]
     flags = flag_links([([0], [0], 0.95), ([1], [1], 0.95)], source, target)
     assert {f.link for f in flags if f.type == "anchor_mismatch"} == {1}
+
+
+def test_machine_and_human_translation_disagreeing():
+    from qa.flags import flag_mt_disagreement
+
+    human = ["The Politburo met on 5 November and decided to keep up the offensive in Region 5.",
+             "Supplies will be sent by the southern route before the rains."]
+    machine = ["The Politburo met on November 5 and decided to maintain the offensive in Zone 5.",
+               "The weather report for the coast is calm seas and light wind tomorrow."]
+    flags = flag_mt_disagreement([([0], [0]), ([1], [1]), ([], [1])], machine, human, [(1, 0), (1, 4)])
+    assert [(f.type, f.page, f.line) for f in flags] == [("mt_disagreement", 1, 4)]
+    assert flags[0].details["agreement"] < 25

@@ -161,3 +161,30 @@ def test_users_command(tmp_path, monkeypatch):
     assert listed.output.split() == ["minh", "staff", "active"]
     user = ReviewRepository(f"sqlite:///{tmp_path}/archive.db").user("minh")
     assert verify_password(user.password_hash, "a long password")
+
+
+def test_export_carries_the_reviewed_text_beside_the_raw_ocr(stored):
+    from storage.export import document_dict
+
+    repo, doc = stored
+    review = ReviewRepository(repo.url)
+    review.save_version(PassageRef(doc, 1, 2), base_version=0, kind="correction", text="Bộ Chính trị đã họp",
+                        user="alice", flag_ids=[], flag_status="corrected")
+    d = document_dict(repo.get_document(doc, full=True), versions=review.versions(doc))
+    passages = d["pages"][0]["passages"]
+    assert passages[2]["text"] == "Bộ Chính tri đã họp"
+    assert passages[2]["reviewed"]["text"] == "Bộ Chính trị đã họp" and passages[2]["reviewed"]["by"] == "alice"
+    assert "reviewed" not in passages[0]
+
+
+def test_alignment_flags_and_page_flags_are_replaced_separately(stored):
+    repo, doc = stored
+    flags = FlagRepository(repo.url)
+    page_flag = RuleFlag("low_confidence", "medium", "word", "“Gửi” read with confidence 40", 1, 1, 0)
+    mt_flag = RuleFlag("mt_disagreement", "medium", "passage", "machine and human translation share little", 1, 2)
+    link_flag = RuleFlag("anchor_mismatch", "high", "link", "numbers/dates differ", link=0)
+    flags.replace(doc, [page_flag], scope="page")
+    for _ in range(2):  # aligning again replaces the alignment's flags, passage-level ones included
+        flags.replace(doc, [mt_flag, link_flag], scope="link", target_document_id=99)
+    flags.replace(doc, [page_flag], scope="page")  # and the page rules leave them alone
+    assert sorted(f.type for f in flags.flags(doc)) == ["anchor_mismatch", "low_confidence", "mt_disagreement"]

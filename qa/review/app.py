@@ -222,7 +222,7 @@ def create_app(settings: Settings) -> FastAPI:
         note = str(form.get("note", "")).strip() or None
         if action == "translation":
             view = repo.passage_view(ref)
-            links = [f.id for f in (view.flags if view else []) if f.level == "link" and f.id in flag_ids]
+            links = [f.id for f in (view.flags if view else []) if f.target_document_id is not None and f.id in flag_ids]
             repo.resolve(document_id, links or flag_ids, status, user.name, action=audit_action, ref=ref, note=note)
             return _next(request, filters)
         text = str(form.get("text", ""))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 
 from ingest.settings import Settings
 from storage.review import ReviewRepository
@@ -41,7 +42,9 @@ class Reprocessor:
             if self.mode == "prefect":
                 from flows.ingest import reprocess_document
 
-                result = reprocess_document(document_id, ocr=False, settings=self.settings)
+                # flow parameters are kept in Prefect's database: the session key stays out of them
+                result = reprocess_document(document_id, ocr=False,
+                                            settings=replace(self.settings, review_secret=None))
             else:
                 from flows.steps import flag_document, pair_and_align
 
