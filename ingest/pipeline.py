@@ -69,38 +69,37 @@ def ocr_page(image: Image.Image, *, number: int, file_dpi: int | None, options: 
     conf = ocr.mean_confidence(lines)
     steps = list(prep.steps)
     if options.detect_orientation and (conf is None or conf < SUSPECT_CONFIDENCE or _sideways(lines)):
-        degrees, osd_conf = ocr.detect_orientation(prep.image, options.tessdata_dir)
-        osd_degrees = degrees
-        trusted = degrees % 360 != 0 and osd_conf >= options.osd_min_confidence
-        if degrees % 180 == 90 or _sideways(lines):
-            # Sideways: OSD often gives the opposite turn on noisy pages (measured on generated
-            # hard pages), so both quarter turns are read and the better reading wins.
-            tries = (degrees, (degrees + 180) % 360) if degrees % 180 == 90 else (90, 270)
-        else:
-            tries = (degrees,) if trusted else ()
-        applied = False
-        readings = []
-        for turn in tries:
+        sideways = _sideways(lines)
+
+        def read_turned(turn: int):
             turned = preprocess(image, file_dpi=file_dpi, target_dpi=options.dpi, rotation=turn)
             psm2, lines2 = _ocr(turned.image, options)
-            readings.append((ocr.mean_confidence(lines2) or -1.0, turn == degrees, turn, turned, psm2, lines2))
-        if readings:
-            conf2, _, turn, turned, psm2, lines2 = max(readings, key=lambda r: (r[0], r[1]))
-            # keep the turned reading unless it reads clearly worse than the page as it came
-            if conf2 >= 0 and (conf is None or conf2 >= conf - 5.0 or _sideways(lines)):
-                prep, psm, lines, conf, applied, degrees = turned, psm2, lines2, conf2, True, turn
-                steps = [s for s in turned.steps if s.name != "rotate"]
-        if not applied and (conf is None or conf < SUSPECT_CONFIDENCE) and not _sideways(lines):
-            # OSD misses some upside-down pages (noisy carbons): a second reading settles it
-            turned = preprocess(image, file_dpi=file_dpi, target_dpi=options.dpi, rotation=180)
-            psm2, lines2 = _ocr(turned.image, options)
-            conf2 = ocr.mean_confidence(lines2)
-            if conf2 is not None and (conf is None or conf2 > conf + 10):
-                prep, psm, lines, conf, applied, degrees = turned, psm2, lines2, conf2, True, 180
-                steps = [s for s in turned.steps if s.name != "rotate"]
-        steps.insert(1, Step("orientation", {"detected": osd_degrees, "turned": degrees if applied else 0,
-                                             "confidence": round(osd_conf, 2),
-                                             "min_confidence": options.osd_min_confidence, "tried": list(tries),
+            return (ocr.mean_confidence(lines2) or -1.0, turn, turned, psm2, lines2)
+
+        # Cheapest first. A sideways first reading (tall lines): read both quarter turns, since OSD
+        # would only choose between them and often chose wrong on noisy pages (generated 4-hard
+        # pages). Otherwise an unsure reading is most often an upside-down page: read it turned.
+        readings = [read_turned(t) for t in ((90, 270) if sideways else (180,))]
+        best = max(readings, key=lambda r: r[0])
+        osd_degrees, osd_conf = None, 0.0
+        if not sideways and not (best[0] >= 0 and (conf is None or best[0] > conf + 10)):
+            # not upside down: ask OSD (about 1 s) whether it lies on its side after all
+            osd_degrees, osd_conf = ocr.detect_orientation(prep.image, options.tessdata_dir)
+            # OSD's quarter-turn answers are checked by reading, so even a weak one is worth it;
+            # so is a page on which nothing at all was read either way up
+            if osd_degrees % 180 == 90 or (conf is None and best[0] < 0):
+                readings += [read_turned(t) for t in (90, 270)]
+                best = max(readings, key=lambda r: r[0])
+        conf2, turn, turned, psm2, lines2 = best
+        if turn == 180 and len(readings) == 1:
+            applied = conf2 >= 0 and (conf is None or conf2 > conf + 10)
+        else:  # keep a turned reading unless it reads clearly worse than the page as it came
+            applied = conf2 >= 0 and (conf is None or sideways or conf2 >= conf - 5.0)
+        if applied:
+            prep, psm, lines, conf = turned, psm2, lines2, conf2
+            steps = [s for s in turned.steps if s.name != "rotate"]
+        steps.insert(1, Step("orientation", {"osd": osd_degrees, "osd_confidence": round(osd_conf, 2),
+                                             "tried": [r[1] for r in readings], "turned": turn if applied else 0,
                                              "applied": applied, "reason": "first reading looked sideways or unsure"}))
     text = PageText(
         number=number,
