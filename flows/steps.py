@@ -113,9 +113,23 @@ def ingest_page(document_id: int, path: str, media_type: str, number: int, lang:
     seconds = time.perf_counter() - started
     Repository(settings.db_url).save_page(document_id, reading.text, original_image=original,
                                           preprocessed_image=preprocessed, seconds=seconds)
-    return PageOutcome(document_id, number, ok=True, text_source=reading.text.text_source,
-                       mean_confidence=reading.text.mean_confidence, lines=len(reading.text.lines),
+    text = reading.text
+    del source, reading  # the page images: freed before the next page is read
+    _release_memory()
+    return PageOutcome(document_id, number, ok=True, text_source=text.text_source,
+                       mean_confidence=text.mean_confidence, lines=len(text.lines),
                        seconds=round(seconds, 3), worker=f"{socket.gethostname()}:{os.getpid()}")
+
+
+def _release_memory() -> None:
+    """Give the page's freed image buffers back to the system. glibc keeps freed heap in per-thread
+    arenas, so RSS would otherwise stay at the high-water mark of every page thread."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc
 
 
 def _store_original(store: FileStore, path: Path, media_type: str, source) -> str:
@@ -176,20 +190,17 @@ def flag_document(document_id: int, settings: Settings) -> int:
     from storage.review import reviewed_lines
 
     repo = Repository(settings.db_url)
-    doc = repo.get_document(document_id, full=True)
+    doc = repo.get_document(document_id)
     with repo.sessions() as s:
         reviewed = reviewed_lines(s, document_id)  # a reviewer's text replaces the OCR there
     flags = []
-    for page in doc.pages:
-        if page.text_source != "ocr":
+    for number, source, lines in repo.iter_page_words(document_id):
+        if source != "ocr":
             continue
-        lines = [(l.text, l.bbox, [(w.text, (w.x0, w.y0, w.x1, w.y1), w.confidence) for w in l.words])
-                 for l in page.lines]
-        skip = reviewed.get(page.number, [])
-        found = flag_words(page.number, lines, doc.lang or settings.lang, ambiguities=settings.confusions_path,
+        skip = reviewed.get(number, [])
+        found = flag_words(number, lines, doc.lang or settings.lang, ambiguities=settings.confusions_path,
                            attested=settings.attested_paths or None)
-        flags += [f for f in found
-                  if not any(a <= (f.line or 0) <= b for a, b in skip)]
+        flags += [f for f in found if not any(a <= (f.line or 0) <= b for a, b in skip)]
     return FlagRepository(settings.db_url).replace(document_id, flags, scope="page")
 
 
