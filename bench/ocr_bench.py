@@ -337,23 +337,28 @@ def peak_rss(n: int, tmp: Path, pool) -> dict:
                              "--collection", "bench"], env=env, cwd=tmp, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     root = psutil.Process(proc.pid)
-    tree_peak = main_peak = 0
+    own_cmdline = root.cmdline()
+    tree_peak = main_peak = pss_peak = 0
     while proc.poll() is None:
         try:
-            procs = [root] + root.children(recursive=True)
-            rss = {}
-            for p in procs:
+            rss, pss = {}, 0
+            for p in [root] + root.children(recursive=True):
                 try:
-                    rss[p.pid] = p.memory_info().rss
+                    if p.pid != root.pid and p.cmdline() == own_cmdline:
+                        continue  # forked to start Tesseract, not yet exec'd: the CLI's own pages, counted once
+                    info = p.memory_full_info()  # PSS counts pages shared between processes once
+                    rss[p.pid], pss = info.rss, pss + info.pss
                 except psutil.Error:
                     pass
             tree_peak = max(tree_peak, sum(rss.values()))
+            pss_peak = max(pss_peak, pss)
             main_peak = max(main_peak, rss.get(proc.pid, 0))
         except psutil.Error:
             pass
         time.sleep(0.2)
     wall = time.perf_counter() - t0
     return {"pages": n, "tree_peak_rss_mb": round(tree_peak / 2**20), "main_peak_rss_mb": round(main_peak / 2**20),
+            "tree_peak_pss_mb": round(pss_peak / 2**20),
             "wall_s": round(wall, 1), "s_per_page": round(wall / max(1, min(n, _count_pages(db))), 3),
             "exit": proc.returncode,
             "pages_stored": _count_pages(db)}
@@ -468,8 +473,10 @@ def render_markdown(report: dict) -> str:
         stopped = (f" The run was stopped after {rss['pages_stored']} of {rss['pages']} pages (machine too busy to "
                    "finish in time): the figures are the peaks up to then." if rss["pages_stored"] < rss["pages"] else "")
         lines += ["", (f"Peak memory ingesting one {rss['pages']}-page scanned PDF: {rss['tree_peak_rss_mb']} MB for "
-                  f"the whole process tree (CLI, Prefect's server, Tesseracts), {rss['main_peak_rss_mb']} MB for the "
-                  f"CLI process; {rss['wall_s']:.0f} s ({rss['wall_s'] / max(1, rss['pages_stored']):.2f} s/page), exit {rss['exit']}, "
+                  f"the whole process tree (CLI, Prefect's server, Tesseracts; RSS summed)"
+                  + (f", {rss['tree_peak_pss_mb']} MB as PSS (pages shared between them counted once)"
+                     if "tree_peak_pss_mb" in rss else "")
+                  + f", {rss['main_peak_rss_mb']} MB for the CLI process; {rss['wall_s']:.0f} s ({rss['wall_s'] / max(1, rss['pages_stored']):.2f} s/page), exit {rss['exit']}, "
                   f"{rss['pages_stored']} pages stored ({rss['run']['measured']}).{stopped}")]
     lines += ["", "Targets:", ""] + [f"- {k}: {verdict[v]}" for k, v in targets(report).items()]
     lines += ["", GENERATOR_NOTE, MARK_END]
