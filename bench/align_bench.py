@@ -29,7 +29,7 @@ from ingest.align.lexicon import load_lexicon
 from ingest.align.textprep import strip_marks
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("ARCHIVE_SHARED_DIR", ROOT.parent / "shared")).resolve()
+from bench.shared import SHARED  # noqa: E402
 IWSLT = SHARED / "data" / "iwslt15-en-vi"
 UDHR = SHARED / "data" / "udhr-vi-en"
 LEXICON_FILES = tuple(str(p) for p in sorted((SHARED / "data" / "lexicon-vi-en").glob("*"))

@@ -38,7 +38,7 @@ from rapidfuzz import fuzz, process  # noqa: E402
 from rapidfuzz.distance import Levenshtein  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("ARCHIVE_SHARED_DIR", ROOT.parent / "shared")).resolve()
+from bench.shared import SHARED  # noqa: E402
 VIET = SHARED / "data" / "vietnamese-ocr"
 AMBIGS = VIET / "vie.DangAmbigs.txt"
 # Attested Vietnamese syllables: the dev2010 talks and the lexicons. Not tst2010: the generated

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 import random
 import unicodedata
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from lxml import etree
 from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("ARCHIVE_SHARED_DIR", ROOT.parent / "shared")).resolve()
+from bench.shared import SHARED  # noqa: E402
 
 # (path, Debian package, weight in the draw, size in px at 300 dpi, stroke px)
 FONTS = (

@@ -28,7 +28,7 @@ from ingest.pipeline import PageOptions, read_page  # noqa: E402
 from ingest.sources import SourcePage, load_page  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("ARCHIVE_SHARED_DIR", ROOT.parent / "shared"))
+from bench.shared import SHARED  # noqa: E402
 VIET = SHARED / "data" / "vietnamese-ocr"
 
 

@@ -29,7 +29,7 @@ from PIL import Image  # noqa: E402
 from flows.runtime import configure_prefect  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("ARCHIVE_SHARED_DIR", ROOT.parent / "shared"))
+from bench.shared import SHARED  # noqa: E402
 SOURCES = [ROOT / "examples" / "cable-417-vi.tif", ROOT / "examples" / "cable-418-vi.jpg",
            SHARED / "data" / "vietnamese-ocr" / "vietsample1.tif"]
 

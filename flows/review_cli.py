@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 import typer
-from rich.console import Console
 
-from ingest.settings import Settings, load_settings
+from ingest.settings import Settings
+
+from .cli import _settings, err, out  # flows.cli registers these commands once its helpers exist
 
 review_app = typer.Typer(no_args_is_help=True, help="The review web page.")
 users_app = typer.Typer(no_args_is_help=True, help="Accounts of the review page.")
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except (ValueError, OSError) as exc:
-        err.print(f"error: settings: {exc}", markup=False)
-        raise typer.Exit(2)
 
 
 def _password(stdin: bool) -> str:

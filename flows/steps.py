@@ -6,6 +6,7 @@ in a thread, a process or on a Dask worker alike.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import time
@@ -121,15 +122,22 @@ def ingest_page(document_id: int, path: str, media_type: str, number: int, lang:
                        seconds=round(seconds, 3), worker=f"{socket.gethostname()}:{os.getpid()}")
 
 
-def _release_memory() -> None:
-    """Give the page's freed image buffers back to the system. glibc keeps freed heap in per-thread
-    arenas, so RSS would otherwise stay at the high-water mark of every page thread."""
+@functools.cache
+def _malloc_trim():
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        return ctypes.CDLL("libc.so.6").malloc_trim
     except (OSError, AttributeError):
-        pass  # not glibc
+        return None  # not glibc
+
+
+def _release_memory() -> None:
+    """Give the page's freed image buffers back to the system. glibc keeps freed heap in per-thread
+    arenas, so RSS would otherwise stay at the high-water mark of every page thread."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _store_original(store: FileStore, path: Path, media_type: str, source) -> str:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from . import db
 from .models import (Alignment, AppSecret, AuditEvent, Document, DocumentStatus, Flag, Page, Passage,
-                     PassageVersion, Record, Sentence, User, utcnow)
+                     PassageVersion, Sentence, User, utcnow)
 
 ROLES = ("reviewer", "staff", "admin")
 RESOLVED = ("accepted", "corrected", "translation_problem")
@@ -124,21 +124,27 @@ def attach_versions(passages: list[tuple[int, int, str]],
     return out
 
 
-def effective_passages(s: Session, document_id: int) -> list[tuple[int, int, str]]:
+def attached_versions(s: Session, document_id: int):
+    """The document's passages as (page, number, OCR text) in reading order, and the reviewer's
+    version that applies to each, by (page, number)."""
     rows = s.execute(select(Page.number, Passage.number, Passage.text).join(Passage, Passage.page_id == Page.id)
                      .where(Page.document_id == document_id).order_by(Page.number, Passage.number)).all()
     passages = [tuple(r) for r in rows]
-    attached = attach_versions(passages, latest_versions(s, document_id))
+    return passages, attach_versions(passages, latest_versions(s, document_id))
+
+
+def effective_passages(s: Session, document_id: int) -> list[tuple[int, int, str]]:
+    passages, attached = attached_versions(s, document_id)
     return [(p, n, attached[(p, n)].text if (p, n) in attached else t) for p, n, t in passages]
 
 
 def reviewed_lines(s: Session, document_id: int) -> dict[int, list[tuple[int, int]]]:
     """Line ranges per page of passages a reviewer has accepted or corrected: OCR rules stay quiet there."""
-    rows = s.execute(select(Page.number, Passage.number, Passage.text, Passage.first_line, Passage.last_line)
+    _, attached = attached_versions(s, document_id)
+    rows = s.execute(select(Page.number, Passage.number, Passage.first_line, Passage.last_line)
                      .join(Passage, Passage.page_id == Page.id).where(Page.document_id == document_id)).all()
-    attached = attach_versions([(p, n, t) for p, n, t, _, _ in rows], latest_versions(s, document_id))
     out: dict[int, list[tuple[int, int]]] = {}
-    for p, n, _, first, last in rows:
+    for p, n, first, last in rows:
         if (p, n) in attached:
             out.setdefault(p, []).append((first, last))
     return out
@@ -151,10 +157,7 @@ class ReviewRepository:
     def versions(self, document_id: int) -> dict[tuple[int, int], VersionInfo]:
         """The reviewer's version that applies to each current passage, by (page, passage)."""
         with self.sessions() as s:
-            rows = s.execute(select(Page.number, Passage.number, Passage.text).join(
-                Passage, Passage.page_id == Page.id).where(Page.document_id == document_id)).all()
-            attached = attach_versions([tuple(r) for r in rows], latest_versions(s, document_id))
-            return {k: _info(v) for k, v in attached.items()}
+            return {k: _info(v) for k, v in attached_versions(s, document_id)[1].items()}
 
     # ---- accounts -----------------------------------------------------------------------------
     def add_user(self, name: str, role: str, password_hash: str) -> int:
@@ -279,11 +282,7 @@ class ReviewRepository:
             passage = next((p for p in page.passages if p.number == ref.passage_number), None)
             if passage is None:
                 return None
-            all_passages = s.execute(
-                select(Page.number, Passage.number, Passage.text).join(Passage, Passage.page_id == Page.id)
-                .where(Page.document_id == doc.id).order_by(Page.number, Passage.number)).all()
-            all_passages = [tuple(r) for r in all_passages]
-            attached = attach_versions(all_passages, latest_versions(s, doc.id))
+            all_passages, attached = attached_versions(s, doc.id)
             key = (ref.page_number, ref.passage_number)
             current = attached.get(key)
             home = (current.page_number, current.passage_number) if current else key
@@ -352,10 +351,7 @@ class ReviewRepository:
                     Passage.number == ref.passage_number))
                 if raw is None:
                     raise LookupError("no such passage")
-                rows = s.execute(select(Page.number, Passage.number, Passage.text).join(
-                    Passage, Passage.page_id == Page.id).where(Page.document_id == ref.document_id)).all()
-                attached = attach_versions([tuple(r) for r in rows], latest_versions(s, ref.document_id))
-                current = attached.get((ref.page_number, ref.passage_number))
+                current = attached_versions(s, ref.document_id)[1].get((ref.page_number, ref.passage_number))
                 # numbered per document, so a version that moved with its passage still compares
                 top = s.scalar(select(func.max(PassageVersion.version)).where(
                     PassageVersion.document_id == ref.document_id)) or 0
@@ -429,11 +425,8 @@ class ReviewRepository:
                            .options(selectinload(Document.record), selectinload(Document.pages)))
             if doc is None:
                 return None
-            mine = effective_passages(s, doc.id)
-            versions = attach_versions(
-                [tuple(r) for r in s.execute(select(Page.number, Passage.number, Passage.text).join(
-                    Passage, Passage.page_id == Page.id).where(Page.document_id == doc.id)).all()],
-                latest_versions(s, doc.id))
+            passages, versions = attached_versions(s, doc.id)
+            mine = [(p, n, versions[(p, n)].text if (p, n) in versions else t) for p, n, t in passages]
             counterpart_id, role = None, "original"
             if doc.record is not None and doc.record.translation_of:
                 role = "translation"
@@ -475,7 +468,3 @@ class ReviewRepository:
                 return None, 0, 0
             key = page.preprocessed_image if kind == "preprocessed" else page.original_image
             return key, page.width or 0, page.height or 0
-
-    def record_for(self, document_id: int) -> Record | None:
-        with self.sessions() as s:
-            return s.scalar(select(Record).where(Record.document_id == document_id))

@@ -13,7 +13,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 from ingest.settings import Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("ARCHIVE_SHARED_DIR", ROOT.parent / "shared")).resolve()
+from bench.shared import SHARED  # noqa: E402
 OCRMYPDF = SHARED / "data" / "ocrmypdf-resources"
 VIET = SHARED / "data" / "vietnamese-ocr"
 EXAMPLES = ROOT / "examples"

@@ -46,12 +46,11 @@ def test_link_rules():
 
 # ---- rules added for issue 5 (known confusions, English spelling, attested syllables, lines)
 import functools  # noqa: E402
-import os  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-SHARED = Path(os.environ.get("ARCHIVE_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared")).resolve()
+from bench.shared import SHARED  # noqa: E402
+
 AMBIGS = SHARED / "data" / "vietnamese-ocr" / "vie.DangAmbigs.txt"
 ATTESTED = (SHARED / "data" / "iwslt15-en-vi" / "IWSLT15.TED.dev2010.en-vi.vi.xml",
             SHARED / "data" / "lexicon-vi-en" / "fvdp-vietanh-dump-utf8.json")

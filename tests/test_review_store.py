@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from ingest.model import Line, PageText, Passage, Word
 from qa.flags import Flag as RuleFlag
 from qa.review.auth import LoginLimiter, hash_password, verify_password
-from storage.models import AuditEvent, Document, Flag, PassageVersion, User
+from storage.models import AuditEvent, Document, PassageVersion, User
 from storage.repository import AlignmentRepository, FlagRepository, Repository
 from storage.review import PassageRef, ReviewRepository
 

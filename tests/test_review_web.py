@@ -10,7 +10,6 @@ import socket
 import threading
 import time
 import unicodedata
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ from flows.steps import FileJob  # noqa: E402
 from ingest.settings import Settings  # noqa: E402
 from qa.flags import Flag as RuleFlag  # noqa: E402
 from qa.review.auth import hash_password  # noqa: E402
-from storage.models import AuditEvent, Flag, Passage, PassageVersion, Sentence  # noqa: E402
+from storage.models import AuditEvent, Flag, Passage, PassageVersion  # noqa: E402
 from storage.repository import AlignmentRepository, FlagRepository, Repository  # noqa: E402
 from storage.review import ReviewRepository  # noqa: E402
 
