@@ -19,6 +19,11 @@ class Word:
     text: str
     bbox: BBox
     confidence: float  # 0-100; 100.0 for a text layer
+    # Tesseract's strongest runner-up for one character of the word: the word as it would read
+    # with that character (None when the characters cannot be lined up) and that character's
+    # confidence (0-100; 0.0 when Tesseract considered nothing else, and for a text layer)
+    alternative: str | None = None
+    alternative_confidence: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 import cv2
 import numpy as np
 import pytesseract
+from lxml import etree
 
 from .errors import IngestError, TransientError
 from .model import Line, Word
@@ -123,33 +124,74 @@ def read_words(
     timeout: float,
     tessdata_dir: str | None = None,
 ) -> tuple[Line, ...]:
-    """OCR a preprocessed page into lines of words (boxes in the image's pixels)."""
-    config = f"--oem {OEM} --psm {psm} {_base_config(tessdata_dir)}"
+    """OCR a preprocessed page into lines of words (boxes in the image's pixels), each word with
+    Tesseract's strongest alternative character (hOCR with lstm_choice_mode 2: the diacritics it
+    hesitated over, which its word confidence hides; about 6% more time than plain TSV)."""
+    config = f"--oem {OEM} --psm {psm} -c lstm_choice_mode=2 {_base_config(tessdata_dir)}"
     try:
         with _image_file(image) as path:
-            data = pytesseract.image_to_data(path, lang=lang, config=config, output_type=pytesseract.Output.DICT,
-                                             timeout=timeout)
+            hocr = pytesseract.image_to_pdf_or_hocr(path, lang=lang, config=config, extension="hocr", timeout=timeout)
     except RuntimeError as exc:
         if "timeout" in str(exc).lower():
             raise TransientError(f"OCR timed out after {timeout:g} s")
         raise
     except pytesseract.TesseractError as exc:
         raise TransientError(f"tesseract failed: {str(exc.message).strip().splitlines()[-1:] or exc.status}")
-    groups: dict[tuple[int, int, int], list[Word]] = {}
-    for i, level in enumerate(data["level"]):
-        if level != 5:
-            continue
-        text = nfc(str(data["text"][i]).strip())
-        if not text:
-            continue
-        conf = float(data["conf"][i])
-        x, y, w, h = (int(data[k][i]) for k in ("left", "top", "width", "height"))
-        key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
-        groups.setdefault(key, []).append(Word(text=text, bbox=(x, y, x + w, y + h), confidence=max(conf, 0.0)))
+    return parse_hocr(hocr)
+
+
+_BBOX = re.compile(r"bbox (\d+) (\d+) (\d+) (\d+)")
+_WCONF = re.compile(r"x_wconf (-?[\d.]+)")
+_CCONF = re.compile(r"x_confs (-?[\d.]+)")
+
+
+def parse_hocr(hocr: bytes) -> tuple[Line, ...]:
+    """Lines of words from Tesseract's hOCR, with per-character choices when it has them."""
+    if not hocr.strip():
+        return ()
+    root = etree.fromstring(hocr, etree.HTMLParser(encoding="utf-8"))
     lines = []
-    for words in groups.values():
-        lines.append(make_line(words))
+    for line in root.iter("span"):
+        if not (line.get("class") or "").startswith("ocr_") or line.get("class") in ("ocr_carea", "ocr_par"):
+            continue
+        words = []
+        for node in line:
+            if node.get("class") != "ocrx_word":
+                continue
+            text = nfc((node.text or "").strip())
+            box, conf = _BBOX.search(node.get("title", "")), _WCONF.search(node.get("title", ""))
+            if not text or not box:
+                continue
+            alternative, alt_conf = _alternative(text, node)
+            x0, y0, x1, y1 = (int(v) for v in box.groups())
+            words.append(Word(text=text, bbox=(x0, y0, x1, y1), confidence=max(float(conf.group(1)) if conf else 0.0, 0.0),
+                              alternative=alternative, alternative_confidence=alt_conf))
+        if words:
+            lines.append(make_line(words))
     return tuple(lines)
+
+
+def _alternative(text: str, word) -> tuple[str | None, float]:
+    """The word with its most likely other character, and that character's confidence. A choice
+    group whose best is a space is the gap before the word, not one of its characters."""
+    groups = []
+    for group in word:
+        choices = []
+        for c in group:
+            conf = _CCONF.search(c.get("title", ""))
+            if c.text is not None and conf:
+                choices.append((nfc(c.text), float(conf.group(1))))
+        if choices and choices[0][0].strip():
+            groups.append(choices)
+    aligned = len(groups) == len(text)
+    best, alternative = 0.0, None
+    for k, choices in enumerate(groups):
+        chosen = text[k] if aligned else choices[0][0]
+        for char, conf in choices:
+            if char != chosen and char.strip() and conf > best:
+                best = conf
+                alternative = text[:k] + char + text[k + 1:] if aligned else None
+    return alternative, round(best, 1)
 
 
 def make_line(words: list[Word]) -> Line:

@@ -20,18 +20,20 @@ from .spelling import SENTENCE_END, unknown_words
 from .vn_orthography import is_valid_syllable, load_attested, syllable_key
 
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3}
-# Word and line confidence thresholds (Tesseract 0-100), chosen by bench.flags_bench.calibrate on
-# its calibration pages (10 pagegen pages, seed 7, all five levels; 240 lines, 11 erroneous, 16
-# erroneous words), disjoint from the evaluation pages. Every word threshold from 30 to 50 gave the
-# fewest flagged lines per erroneous line (2.27, 10 of 11 erroneous lines flagged, with the other
-# rules on); 50 is the highest of them. Every line-mean threshold from 50 to 96 gave the same
-# result there (the lines it catches are caught by their words as well); 90 is the highest that
-# does. Below 35 at least 60% of the (>= 5) words were wrong, the highest such cut: "high".
-# The sample is small: rerun `python -m bench.flags_bench` and revisit when pages with ground
-# truth from the archive itself exist.
-LOW_CONFIDENCE = 50.0
-VERY_LOW_CONFIDENCE = 35.0
-LOW_LINE_CONFIDENCE = 90.0
+# Word, line and alternative-character thresholds (Tesseract 0-100), chosen by
+# bench.flags_bench.calibrate on its calibration pages (20 pagegen pages, seed 7, four per level;
+# 159 erroneous lines), disjoint from the evaluation pages: the fewest flagged lines among the
+# settings that flag >= 95% of the erroneous lines (aiming above the issue's 90%), here 95.6%
+# with 1.72 flagged lines per erroneous one. Below 40 at least 60% of the (>= 5) words were
+# wrong, the highest such cut: "high". Rerun `python -m bench.flags_bench` and revisit when pages
+# with ground truth from the archive itself exist.
+LOW_CONFIDENCE = 90.0
+VERY_LOW_CONFIDENCE = 40.0
+LOW_LINE_CONFIDENCE = 94.0
+# A word whose strongest other character (Tesseract's per-character choices) reached this
+# confidence, when the other reading is itself plausible (a Vietnamese syllable, an English word,
+# or a change of punctuation or digit): "thi" with "thí" at 81. Calibrated with those above.
+ALTERNATIVE_CONFIDENCE = 40.0
 LOW_LINK_SCORE = 0.5
 _EDGE = ".,;:!?\"'()[]«»“”‘’-–—…"
 _SCRIPTS = (("LATIN", re.compile(r"[A-Za-zÀ-ỹĐđ]")), ("CYRILLIC", re.compile(r"[\u0400-\u04ff]")),
@@ -69,12 +71,12 @@ def _sentence_starts(lines) -> list[list[bool]]:
     return out
 
 
-def flag_words(page: int, lines: list[tuple[str, tuple, list[tuple[str, tuple, float]]]], lang: str, *,
+def flag_words(page: int, lines: list[tuple[str, tuple, list[tuple]]], lang: str, *,
                ambiguities: str | Path | None = None, attested: tuple[str | Path, ...] | None = None,
                low_confidence: float | None = None, very_low_confidence: float | None = None,
-               low_line_confidence: float | None = None) -> list[Flag]:
-    """lines: (line text, line box, [(word, box, confidence)]). Vietnamese rules on 'vie' pages,
-    English spelling on 'eng' pages.
+               low_line_confidence: float | None = None, alternative_confidence: float | None = None) -> list[Flag]:
+    """lines: (line text, line box, [(word, box, confidence[, alternative, alternative
+    confidence])]). Vietnamese rules on 'vie' pages, English spelling on 'eng' pages.
 
     ambiguities: path of a Tesseract confusion list (VietOCR's vie.DangAmbigs.txt format); None
     leaves the known-confusion rule off. attested: paths of Vietnamese texts (IWSLT XML, FVDP
@@ -84,6 +86,10 @@ def flag_words(page: int, lines: list[tuple[str, tuple, list[tuple[str, tuple, f
     low = LOW_CONFIDENCE if low_confidence is None else low_confidence
     very_low = VERY_LOW_CONFIDENCE if very_low_confidence is None else very_low_confidence
     line_low = LOW_LINE_CONFIDENCE if low_line_confidence is None else low_line_confidence
+    alt_low = ALTERNATIVE_CONFIDENCE if alternative_confidence is None else alternative_confidence
+    alternatives = {(ln, wn): (w[3], w[4] or 0.0) for ln, (_, _, words) in enumerate(lines)
+                    for wn, w in enumerate(words) if len(w) >= 5}
+    lines = [(t, b, [tuple(w[:3]) for w in words]) for t, b, words in lines]
     vie, eng = lang.startswith("vie"), lang.startswith("eng")
     confusions = load_confusions(str(ambiguities)) if ambiguities and vie else ()
     known = load_attested(tuple(str(p) for p in attested)) if attested and vie else None
@@ -116,6 +122,13 @@ def flag_words(page: int, lines: list[tuple[str, tuple, list[tuple[str, tuple, f
                 sev = "high" if conf < very_low else "medium"
                 flags.append(Flag("low_confidence", sev, "word", f"“{token}” read with confidence {conf:.0f}",
                                   page, ln, wn, bbox=tuple(box), details={"confidence": conf}))
+            elif (alt := alternatives.get((ln, wn))) and alt[1] >= alt_low and _plausible(alt[0], vie, eng, token):
+                other = f"“{alt[0]}”" if alt[0] else "another character"
+                flags.append(Flag("close_alternative", "low", "word",
+                                  f"“{token}” could also read {other} (Tesseract's second choice, "
+                                  f"confidence {alt[1]:.0f})", page, ln, wn, bbox=tuple(box),
+                                  details={"suggestion": alt[0], "alternative_confidence": alt[1],
+                                           "confidence": conf}))
             if len(_scripts(token)) > 1:
                 flags.append(Flag("mixed_script", "high", "word", f"“{token}” mixes {', '.join(sorted(_scripts(token)))}",
                                   page, ln, wn, bbox=tuple(box)))
@@ -160,6 +173,28 @@ def flag_words(page: int, lines: list[tuple[str, tuple, list[tuple[str, tuple, f
                                       page, ln, wn, bbox=tuple(box),
                                       details={"suggestion": better, "confidence": conf}))
     return flags
+
+
+def _usual_case(word: str) -> bool:
+    return word.islower() or word.isupper() or (word[:1].isupper() and word[1:].islower()) or not word.isalpha()
+
+
+def _plausible(alternative: str | None, vie: bool, eng: bool, read: str | None = None) -> bool:
+    """Could the other reading be the true text? A Vietnamese syllable on Vietnamese pages, a
+    dictionary word on English ones, or a change of punctuation or digits; not a look-alike
+    letter of another alphabet ("Ðôi" with an Icelandic eth). Unknown (None): yes."""
+    if alternative is None:
+        return True
+    core = unicodedata.normalize("NFC", alternative).strip(_EDGE)
+    if read is not None and alternative.lower() == read.lower() and _usual_case(read.strip(_EDGE)):
+        return False  # "Về" or "VỀ": only a mixed case ("iS") is worth a second look
+    if not core or not core.isalpha():
+        return True
+    if vie:
+        return is_valid_syllable(core)
+    if eng:
+        return not unknown_words([(core, False)])
+    return True
 
 
 _DIGIT_IN_WORD = re.compile(r"\d[^\W\d_]|[^\W\d_]\d")

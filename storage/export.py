@@ -36,6 +36,13 @@ def _passage(page_number: int, ps, versions: dict) -> dict:
     return item
 
 
+def _word(w) -> dict:
+    item = {"text": w.text, "bbox": [w.x0, w.y0, w.x1, w.y1], "confidence": w.confidence}
+    if w.alternative_confidence:  # Tesseract's strongest other reading of one character
+        item |= {"alternative": w.alternative, "alternative_confidence": w.alternative_confidence}
+    return item
+
+
 def document_dict(doc: Document, *, with_words: bool = False, alignments=None, sentences=None, flags=None,
                   versions=None) -> dict:
     """versions: {(page, passage): VersionInfo} of reviewers' versions (storage.review); a passage
@@ -47,8 +54,7 @@ def document_dict(doc: Document, *, with_words: bool = False, alignments=None, s
         for ln in p.lines:
             item = {"text": ln.text, "bbox": ln.bbox, "confidence": ln.confidence}
             if with_words:
-                item["words"] = [{"text": w.text, "bbox": [w.x0, w.y0, w.x1, w.y1], "confidence": w.confidence}
-                                 for w in ln.words]
+                item["words"] = [_word(w) for w in ln.words]
             lines.append(item)
         pages.append({
             "number": p.number,

@@ -159,6 +159,10 @@ class Word(Base):
     x1: Mapped[int] = mapped_column(Integer)
     y1: Mapped[int] = mapped_column(Integer)
     confidence: Mapped[float] = mapped_column(Float)
+    # Tesseract's strongest other reading of one character (see ingest.model.Word); NULL for
+    # pages read before it was kept, and for text layers
+    alternative: Mapped[str | None] = mapped_column(Text, nullable=True)
+    alternative_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Passage(Base):

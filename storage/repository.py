@@ -186,7 +186,8 @@ class Repository:
                             confidence=ln.confidence)
                 line.words = [
                     Word(number=j, text=w.text, x0=w.bbox[0], y0=w.bbox[1], x1=w.bbox[2], y1=w.bbox[3],
-                         confidence=w.confidence)
+                         confidence=w.confidence, alternative=w.alternative,
+                         alternative_confidence=w.alternative_confidence)
                     for j, w in enumerate(ln.words)
                 ]
                 row.lines.append(line)
@@ -207,8 +208,9 @@ class Repository:
             return s.scalar(select(Document).where(Document.id == document_id).options(*opts))
 
     def iter_page_words(self, document_id: int) -> Iterator[tuple[int, str | None, list]]:
-        """(page number, text source, [(line text, line box, [(word, box, confidence)])]) one page at
-        a time, as plain tuples: a 300-page document never sits in memory as ORM objects."""
+        """(page number, text source, [(line text, line box, [(word, box, confidence, alternative,
+        alternative confidence)])]) one page at a time, as plain tuples: a 300-page document never
+        sits in memory as ORM objects."""
         with self.sessions() as s:
             pages = s.execute(select(Page.id, Page.number, Page.text_source).where(Page.document_id == document_id)
                               .order_by(Page.number)).all()
@@ -217,11 +219,12 @@ class Repository:
                 lines = s.execute(select(Line.id, Line.text, Line.x0, Line.y0, Line.x1, Line.y1)
                                   .where(Line.page_id == page_id).order_by(Line.number)).all()
                 words: dict[int, list] = {}
-                for line_id, text, x0, y0, x1, y1, conf in s.execute(
-                        select(Word.line_id, Word.text, Word.x0, Word.y0, Word.x1, Word.y1, Word.confidence)
+                for line_id, text, x0, y0, x1, y1, conf, alt, alt_conf in s.execute(
+                        select(Word.line_id, Word.text, Word.x0, Word.y0, Word.x1, Word.y1, Word.confidence,
+                               Word.alternative, Word.alternative_confidence)
                         .join(Line, Line.id == Word.line_id).where(Line.page_id == page_id)
                         .order_by(Line.number, Word.number)):
-                    words.setdefault(line_id, []).append((text, (x0, y0, x1, y1), conf))
+                    words.setdefault(line_id, []).append((text, (x0, y0, x1, y1), conf, alt, alt_conf or 0.0))
             yield number, source, [(t, [a, b, c, d], words.get(lid, [])) for lid, t, a, b, c, d in lines]
 
     def status_counts(self) -> dict[str, int]:

@@ -127,7 +127,7 @@ def test_real_page_flags_point_at_its_errors():
 
     lines, truth = _vietsample_p2()
     page = {"lines": lines, "truth": [t for t in truth.splitlines() if t.strip()], "lang": "vie"}
-    flags = flag_words(2, [(t, tuple(b), [(w, tuple(wb), c) for w, wb, c in ws]) for t, b, ws in lines], "vie",
+    flags = flag_words(2, [(t, tuple(b), [(w[0], tuple(w[1]), *w[2:]) for w in ws]) for t, b, ws in lines], "vie",
                        ambiguities=AMBIGS, attested=ATTESTED)
     c = count([page], [flags])
     assert c["lines"] >= 8 and c["lines_flagged"] <= 2 * max(1, c["lines_wrong"])
@@ -142,11 +142,43 @@ def test_generated_clean_page_is_mostly_unflagged():
     page = next(generate(levels=LEVELS[:1], per_level=1, seed=3, lines_per_page=8))
     lines = _reading(page.image, page.lang, page.dpi)
     rec = {"lines": lines, "truth": page.lines, "lang": page.lang}
-    flags = flag_words(1, [(t, tuple(b), [(w, tuple(wb), c) for w, wb, c in ws]) for t, b, ws in lines], page.lang,
+    flags = flag_words(1, [(t, tuple(b), [(w[0], tuple(w[1]), *w[2:]) for w in ws]) for t, b, ws in lines], page.lang,
                        ambiguities=AMBIGS, attested=ATTESTED)
     c = count([rec], [flags])
     assert c["lines"] >= 6
     assert c["lines_flagged"] - c["lines_wrong_flagged"] <= 2  # at most two correct lines flagged
+
+
+def test_tesseract_second_choices_that_make_real_words_are_flagged():
+    """Words read with high confidence whose runner-up character makes another real reading:
+    "thi"/"thí", a comma that may be a full stop, "iS"/"is". Look-alike letters of another
+    alphabet, weak runners-up, case changes of well-cased words and words already flagged for low
+    confidence are left alone."""
+    def word(text, x, conf, alt=None, alt_conf=0.0):
+        return (text, (x, 0, x + 40, 40), conf, alt, alt_conf)
+
+    vie = [("là một thi sinh ở đầu tiên, Được", (0, 0, 400, 40),
+            [word("là", 0, 96), word("một", 50, 95), word("thi", 100, 92, "thí", 81.0), word("sinh", 150, 96),
+             word("ở", 200, 95, "ờ", 12.0), word("đầu", 250, 93, "đẩu", 40.0), word("tiên,", 300, 91, "tiên.", 72.3),
+             word("Được", 350, 96, "Ðược", 60.0)]),
+           ("Đôi mắt xa", (0, 50, 200, 90), [word("Đôi", 0, 96, "Ðôi", 90.0), word("mắt", 50, 40, "mất", 70.0),
+                                           word("xa", 100, 95, None, 55.0)])]
+    flags = [f for f in flag_words(1, vie, "vie") if f.type == "close_alternative"]
+    assert {(f.line, f.word) for f in flags} == {(0, 2), (0, 5), (0, 6), (1, 2)}
+    thi = next(f for f in flags if f.word == 2 and f.line == 0)
+    assert thi.details["suggestion"] == "thí" and "81" in thi.evidence and thi.bbox == (100, 0, 140, 40)
+    assert next(f for f in flags if f.line == 1).details["suggestion"] is None  # characters not lined up
+    assert not [f for f in flag_words(1, vie, "vie", alternative_confidence=90) if f.type == "close_alternative"]
+    # plain (word, box, confidence) words: the rule has nothing to read
+    assert not [f for f in flag_words(1, [(t, b, [w[:3] for w in ws]) for t, b, ws in vie], "vie")
+                if f.type == "close_alternative"]
+    eng = [("the team iS more", (0, 0, 200, 40), [word("the", 0, 96, "tho", 50.0), word("team", 50, 96),
+                                                   word("iS", 100, 93, "is", 52.1), word("more", 150, 95, "mqre", 60.0)])]
+    assert {f.word for f in flag_words(1, eng, "eng") if f.type == "close_alternative"} == {0, 2}
+    # a change of case alone is not worth a look when the word as read is cased as words are
+    assert not [f for f in flag_words(1, [("Về nhà", (0, 0, 90, 40), [word("Về", 0, 96, "VỀ", 60.0),
+                                                                       word("nhà", 50, 96)])], "vie")
+                if f.type == "close_alternative"]
 
 
 def test_numbers_written_out_are_not_anchor_mismatches():

@@ -34,6 +34,13 @@ def test_vietnamese_typewritten_cer(number):
     words = [w for l in reading.text.lines for w in l.words]
     assert words and all(0 <= w.confidence <= 100 for w in words)
     assert all(w.bbox[0] < w.bbox[2] and w.bbox[1] < w.bbox[3] for w in words)
+    # Tesseract's runner-up characters: some words have one; each differs from its word in one
+    # character (the diacritics it hesitated over: "chinh" for "chỉnh", "Bắt" for "Bất")
+    alternatives = [w for w in words if w.alternative_confidence > 0]
+    assert 0 < len(alternatives) < len(words) and all(0 < w.alternative_confidence <= 100 for w in alternatives)
+    lined_up = [w for w in alternatives if w.alternative is not None]
+    assert lined_up and all(len(w.alternative) == len(w.text) and Levenshtein.distance(w.alternative, w.text) == 1
+                            for w in lined_up)
 
 
 def _tesseract_deskew_degrees(image: np.ndarray, tmp_path) -> float:

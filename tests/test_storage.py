@@ -99,3 +99,34 @@ def test_file_store_is_content_addressed_and_atomic(tmp_path):
     assert not list(tmp_path.rglob(".tmp-*"))
     with pytest.raises(ValueError):
         store.path("../../etc/passwd")
+
+
+def test_word_alternatives_are_stored_and_survive_the_migration(db_url):
+    """Tesseract's other reading of a word is kept beside it; taking migration 0005 down and up
+    again keeps every stored word (the alternatives of older pages are simply unknown)."""
+    from alembic import command
+
+    repo = Repository(db_url)
+    sha = f"{np.random.default_rng().integers(1 << 62):064x}"
+    doc = repo.claim(sha256=sha, source_path="/alt.tif", filename="alt.tif", size_bytes=10, collection="c",
+                     lang="vie", run_id=None).document_id
+    words = (Word("Bộ", (10, 10, 60, 40), 91.0, "Bổ", 40.5), Word("trị", (70, 10, 120, 40), 96.0))
+    page = PageText(number=1, text_source="ocr", lines=(Line("Bộ trị", (10, 10, 120, 40), 93.0, words),),
+                    passages=(), width=1000, height=1400, dpi=300, rotation=0, skew=0.0, steps=(),
+                    engine="tesseract 5", model="vie", params={}, mean_confidence=93.0)
+    repo.save_page(doc, page, original_image=None, preprocessed_image=None)
+    [(_, _, lines)] = list(repo.iter_page_words(doc))
+    assert [w[3:] for w in lines[0][2]] == [("Bổ", 40.5), (None, 0.0)]
+
+    engine = db.engine(db_url)
+    with engine.begin() as conn:
+        cfg = db.alembic_config(engine)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "ab65d2b96aaa")
+    assert "alternative" not in {c["name"] for c in inspect(engine).get_columns("words")}
+    with engine.begin() as conn:
+        cfg = db.alembic_config(engine)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    [(_, _, lines)] = list(repo.iter_page_words(doc))
+    assert [(w[0], w[2], w[3], w[4]) for w in lines[0][2]] == [("Bộ", 91.0, None, 0.0), ("trị", 96.0, None, 0.0)]
