@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ingest.errors import IngestError
 from ingest.pipeline import PageOptions, read_page
-from ingest.settings import Settings
+from ingest.settings import Settings, secret
 from ingest.sources import inspect_document, load_page, sha256_file
 from storage.files import FileStore
 from storage.repository import Repository
@@ -287,7 +287,7 @@ def _translator(settings: Settings, cache):
     from ingest.translate import TranslationConfig, Translator
 
     return Translator(TranslationConfig(provider=settings.translation_provider, url=settings.translation_url,
-                                        api_key=settings.translation_api_key,
+                                        api_key=secret(settings.translation_api_key),
                                         char_budget=settings.translation_char_budget), cache)
 
 

@@ -10,6 +10,8 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from pydantic import SecretStr
+
 CONFIG_ENV = "ARCHIVE_CONFIG"
 DEFAULT_CONFIG = Path("archive-ingest.toml")
 
@@ -30,7 +32,9 @@ class Settings:
     # translation and alignment (issue 4)
     translation_provider: str = "none"
     translation_url: str | None = None
-    translation_api_key: str | None = None
+    # Secrets are pydantic SecretStr: Prefect keeps every flow run's parameters (the settings
+    # included) in its database and shows them in its UI, and stores a SecretStr as "**********".
+    translation_api_key: SecretStr | None = None
     translation_char_budget: int = 200_000
     lexicon_paths: tuple[str, ...] = ()  # FVDP .json / Wiktionary pairs .txt, os.pathsep-separated
     # orchestration
@@ -44,16 +48,32 @@ class Settings:
     confusions_path: str | None = None  # Tesseract confusion list, e.g. VietOCR's vie.DangAmbigs.txt
     attested_paths: tuple[str, ...] = ()  # Vietnamese texts whose syllables count as attested (IWSLT, FVDP, ...)
     # review page (issue 5)
-    review_secret: str | None = None  # session signing key; made once and kept in the database if unset
+    review_secret: SecretStr | None = None  # session signing key; made once and kept in the database if unset
     review_https_only: bool = False  # send the session cookie over HTTPS only (set behind TLS)
     review_session_hours: int = 12
     review_reprocess: str = "prefect"  # after a correction: "prefect" flow, "direct" (same steps, no Prefect), "off"
     login_max_failures: int = 5  # per user name and per client address, within login_window
     login_window: int = 300  # seconds
 
+    def __post_init__(self):
+        for name in SECRETS:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, SecretStr(value) if value else None)
+
     @property
     def files_path(self) -> Path:
         return Path(self.files_dir)
+
+
+SECRETS = ("translation_api_key", "review_secret")
+
+
+def secret(value: SecretStr | str | None) -> str | None:
+    """The plain value of a secret setting, for the one call that needs it."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value() or None
+    return value or None
 
 
 def _coerce(value: str, kind: type, name: str):

@@ -1,5 +1,6 @@
 """The ingest flows under Prefect's test harness: a good batch, then a bad one beside it."""
 
+import json
 import os
 from pathlib import Path
 
@@ -234,11 +235,21 @@ def test_machine_draft_through_a_local_libretranslate(settings, tmp_path):
 
     server = FakeLibre()
     try:
-        mt_settings = replace(settings, translation_provider="libre", translation_url=server.url)
+        key = "lt-key-7f3a9c0e5b"
+        mt_settings = replace(settings, translation_provider="libre", translation_url=server.url,
+                              translation_api_key=key)
         report = ingest_batch([FileJob(str(EXAMPLES / "cable-418-vi.jpg"))], settings=mt_settings)
         doc_id = report.files[0].document_id
         assert Repository(settings.db_url).get_document(doc_id).translation_status == "machine"
         assert server.requests  # the draft was asked for
+        assert all(r.get("api_key") == [key] for r in server.requests)  # with the key
+        # ... which Prefect's record of the run does not keep: it holds the settings as parameters
+        from prefect.client.orchestration import get_client
+
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs()
+        stored = [json.dumps(r.parameters) for r in runs if server.url in json.dumps(r.parameters)]
+        assert stored and all("translation_api_key" in p and key not in p for p in stored)
         cache = AlignmentRepository(settings.db_url)
         from ingest.translate import TranslationConfig, cache_key
 

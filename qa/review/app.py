@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
-from ingest.settings import Settings
+from ingest.settings import Settings, secret
 from storage.files import FileStore
 from storage.models import User
 from storage.review import PassageRef, ReviewRepository
@@ -52,7 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="archive-ingest review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.reprocessor = reprocessor
     app.state.limiter = limiter
-    app.add_middleware(SessionMiddleware, secret_key=settings.review_secret or repo.secret("session"),
+    app.add_middleware(SessionMiddleware, secret_key=secret(settings.review_secret) or repo.secret("session"),
                        session_cookie="archive_review", max_age=settings.review_session_hours * 3600,
                        same_site="strict", https_only=settings.review_https_only)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
