@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.align.anchors import anchors
+from ingest.align.anchors import anchors, names
 from ingest.align.textprep import is_furniture, without_insertions
 
 from .confusions import known_confusions, load_confusions
@@ -321,9 +321,53 @@ def flag_links(links: list[tuple[list[int], list[int], float]], source: list[str
             flags.append(Flag("anchor_mismatch", "high", "link",
                               f"numbers/dates differ: original {only_s or '-'}, translation {only_t or '-'}",
                               link=k, details={"source_only": only_s, "target_only": only_t}))
+        for name_s, name_t in _names_differing(src, tgt):
+            flags.append(Flag("name_mismatch", "medium", "link",
+                              f"names differ: original “{name_s}”, translation “{name_t}”", link=k,
+                              details={"source": name_s, "target": name_t}))
         if len(src) >= 20 and len(tgt) >= 1 and not 0.5 <= len(tgt) / len(src) <= 2.0:
             flags.append(Flag("length_ratio", "low", "link", f"length ratio {len(tgt) / len(src):.2f}", link=k))
     return flags
+
+
+# One name written two ways, an OCR error or a misspelling on one side ("Trần Bửu Kiếm" /
+# "Tran Bun Kiem"): the names' words (marks stripped, lower case) line up, some words differ and
+# each differing pair is at least this similar. Words one side adds at either end (a title such as
+# "Comrade", a sentence's first word) are not differences. Names without such a twin on the other
+# side are left alone: most are translated ("Bộ Chính trị" / "Politburo").
+NAME_WORD_SIMILARITY = 60.0
+
+
+def _misspelt(a: str, b: str) -> bool:
+    from rapidfuzz import fuzz
+    from rapidfuzz.distance import Levenshtein
+
+    ops = [op for op in Levenshtein.opcodes(a.split(), b.split()) if op.tag != "equal"]
+    x, y = a.split(), b.split()
+    changed = False
+    for op in ops:
+        if op.tag != "replace":  # added or dropped words: only at the ends
+            if 0 < op.src_start < len(x) and 0 < op.dest_start < len(y):
+                return False
+            continue
+        pairs = list(zip(x[op.src_start:op.src_end], y[op.dest_start:op.dest_end]))
+        if op.src_end - op.src_start != op.dest_end - op.dest_start or \
+                any(fuzz.ratio(p, q) < NAME_WORD_SIMILARITY for p, q in pairs):
+            return False
+        changed = True
+    return changed and len(set(x) & set(y)) > 0
+
+
+def _names_differing(src: str, tgt: str) -> list[tuple[str, str]]:
+    names_s, names_t = names(src, "vi"), names(tgt, "en")
+    out = []
+    for s in sorted(names_s):
+        if any(s == t or f" {s} " in f" {t} " or f" {t} " in f" {s} " for t in names_t):
+            continue  # the same name, maybe inside a longer run ("Comrade Tran Buu Kiem")
+        twin = next((t for t in sorted(names_t) if _misspelt(s, t)), None)
+        if twin:
+            out.append((names_s[s], names_t[twin]))
+    return out
 
 
 # Machine and human translation of a passage sharing less than this share of their content words

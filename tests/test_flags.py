@@ -181,6 +181,20 @@ def test_tesseract_second_choices_that_make_real_words_are_flagged():
                 if f.type == "close_alternative"]
 
 
+def test_names_spelt_differently_on_the_two_sides():
+    source = ["Đồng chí Trần Bửu Kiếm đã gặp Lê Duẩn ở Hà Nội.", "Và Nathaniel chơi ở Los Angeles.",
+              "Bộ Chính trị họp với Trung ương Cục miền Nam."]
+    target = ["Comrade Tran Bun Kiem met Le Duan in Hanoi.", "And Nathaniel played in Los Angeles.",
+              "The Politburo met the Central Office for South Vietnam."]
+    flags = [f for f in flag_links([([k], [k], 0.95) for k in range(3)], source, target) if f.type == "name_mismatch"]
+    # a title added in front is no difference, a misread letter is; translated names and a
+    # capitalised first word beside a name are left alone
+    assert [(f.link, f.details["source"], f.details["target"]) for f in flags] == \
+        [(0, "Trần Bửu Kiếm", "Comrade Tran Bun Kiem")]
+    same = flag_links([([0], [0], 0.95)], source[:1], ["Comrade Tran Buu Kiem met Le Duan in Hanoi."])
+    assert not [f for f in same if f.type == "name_mismatch"]
+
+
 def test_numbers_written_out_are_not_anchor_mismatches():
     source = ["Anh ấy chơi vĩ cầm chỉ với 2 sợi dây.", "Họ gửi 1.250 tấn gạo."]
     target = ["He played a violin that only had two strings.", "They sent 1,350 tons of rice."]

@@ -66,8 +66,19 @@ def anchors(text: str, lang: str) -> set[str]:
     m = _ENUM.match(text)
     if m:
         out.add(f"e:{m.group(1).upper()}")
-    for name in names:
+    out |= {f"p:{key}" for key in _name_keys(names)}
+    return out
+
+
+def _name_keys(found: list[str]) -> dict[str, str]:
+    keys = {}
+    for name in found:
         key = strip_marks(name).lower().replace("-", " ")
         if len(key) >= 5:
-            out.add(f"p:{key}")
-    return out
+            keys.setdefault(key, name)
+    return keys
+
+
+def names(text: str, lang: str) -> dict[str, str]:
+    """Proper names (runs of capitalised words) as their anchor keys -> the text as written."""
+    return _name_keys((_NAME_VI if lang.startswith("vi") else _NAME_EN).findall(text))
