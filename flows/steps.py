@@ -240,9 +240,10 @@ def reprocess_page(document_id: int, number: int, lang: str, settings: Settings)
                        seconds=round(seconds, 3))
 
 
-def align_pair(original_id: int, translation_id: int, settings: Settings) -> dict:
+def align_pair(original_id: int, translation_id: int, settings: Settings, *, translator=None) -> dict:
     """Align a stored original with its stored translation, passages then sentences, and store
-    sentences (with offsets into their passages) and links for both levels."""
+    sentences (with offsets into their passages) and links for both levels. translator: the run's
+    (its character budget and back-off span the run); by default one for this pair."""
     from ingest.align import METHOD, VERSION, align_documents
     from ingest.align.lexicon import load_lexicon
     from storage.repository import AlignmentRepository
@@ -251,7 +252,7 @@ def align_pair(original_id: int, translation_id: int, settings: Settings) -> dic
     src, tgt = repo.passages(original_id), repo.passages(translation_id)
     lexicon = load_lexicon(settings.lexicon_paths)
     mt = None
-    translator = _translator(settings, repo)
+    translator = translator or _translator(settings, repo)
     if translator is not None:  # MT as an alignment signal when a provider is configured
         outcome = translator.translate([text for _, _, text in src])
         if outcome.status == "done":
@@ -298,6 +299,7 @@ def pair_and_align(document_ids: list[int], settings: Settings) -> list[dict]:
     from storage.repository import AlignmentRepository
 
     repo = AlignmentRepository(settings.db_url)
+    translator = _translator(settings, repo)  # one for the run: its budget is the run's
     done: set[tuple[int, int]] = set()
     results = []
     for doc_id in document_ids:
@@ -305,19 +307,19 @@ def pair_and_align(document_ids: list[int], settings: Settings) -> list[dict]:
         for pair in pairs:
             if pair not in done:
                 done.add(pair)
-                results.append(align_pair(*pair, settings))
+                results.append(align_pair(*pair, settings, translator=translator))
         if not pairs and not repo.is_translation(doc_id):
-            results.append(machine_draft(doc_id, settings))
+            results.append(machine_draft(doc_id, settings, translator=translator))
     return results
 
 
-def machine_draft(document_id: int, settings: Settings) -> dict:
+def machine_draft(document_id: int, settings: Settings, *, translator=None) -> dict:
     """An MT draft of an original that has no human translation (stored in the MT cache, marked
     machine-made); with no provider, or the provider down, the document is 'translation pending'."""
     from storage.repository import AlignmentRepository
 
     repo = AlignmentRepository(settings.db_url)
-    translator = _translator(settings, repo)
+    translator = translator or _translator(settings, repo)
     if translator is None:
         repo.set_translation_status(document_id, "pending")
         return {"original": document_id, "translation": None, "status": "pending"}

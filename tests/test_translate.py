@@ -285,3 +285,31 @@ def test_deepl_key_travels_in_a_header_not_the_query():
 def test_bad_configuration_is_refused_when_built(config):
     with pytest.raises(ValueError):
         Translator(config)
+
+
+def test_the_budget_spans_the_documents_of_a_run(libre, tmp_path):
+    """After a batch, one translator drafts every original without a translation: the character
+    budget is the run's, so the second original waits once the first has used it up."""
+    from ingest.model import Line, PageText, Passage, Word
+    from ingest.settings import Settings
+    from flows.steps import pair_and_align
+    from storage.repository import Repository
+
+    settings = Settings(db_url=f"sqlite:///{tmp_path}/archive.db", files_dir=str(tmp_path / "files"),
+                        translation_provider="libre", translation_url=libre.url, translation_char_budget=30)
+    repo = Repository(settings.db_url)
+    ids = []
+    for n, text in enumerate(("Bộ Chính trị đã họp.", "Trung ương Cục đã họp.")):
+        doc = repo.claim(sha256=f"{n:064x}", source_path=f"/{n}.tif", filename=f"{n}.tif", size_bytes=1,
+                         collection="c", lang="vie", run_id=None).document_id
+        repo.plan(doc, media_type="image/tiff", page_count=1)
+        box = (0, 0, 400, 40)
+        line = Line(text, box, 95.0, tuple(Word(w, box, 95.0) for w in text.split()))
+        repo.save_page(doc, PageText(1, "ocr", (line,), (Passage(text, box, 0, 0),), 1000, 1400, 300,
+                                     mean_confidence=95.0), original_image=None, preprocessed_image=None)
+        repo.mark_stored(doc)
+        ids.append(doc)
+    results = pair_and_align(ids, settings)
+    assert [r["status"] for r in results] == ["machine", "pending"]
+    assert "budget" in results[1]["error"] and len(libre.requests) == 1
+    assert [repo.get_document(d).translation_status for d in ids] == ["machine", "pending"]
