@@ -312,3 +312,13 @@ class AppSecret(Base):
     __tablename__ = "app_secrets"
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class LoginFailure(Base):
+    """A failed sign-in, per key (user name, client address): in the database so that every web
+    process behind a load balancer counts the same failures, and a restart forgets none."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), index=True)
+    at: Mapped[float] = mapped_column(Float)  # seconds since the epoch

@@ -12,13 +12,13 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from . import db
-from .models import (Alignment, AppSecret, AuditEvent, Document, DocumentStatus, Flag, Page, Passage,
-                     PassageVersion, Sentence, User, utcnow)
+from .models import (Alignment, AppSecret, AuditEvent, Document, DocumentStatus, Flag, LoginFailure, Page,
+                     Passage, PassageVersion, Sentence, User, utcnow)
 
 ROLES = ("reviewer", "staff", "admin")
 RESOLVED = ("accepted", "corrected", "translation_problem")
@@ -201,6 +201,23 @@ class ReviewRepository:
             pass  # another process made it first
         with self.sessions() as s:
             return s.get(AppSecret, name).value
+
+    # ---- failed sign-ins ----------------------------------------------------------------------
+    def login_failures(self, keys: list[str], since: float) -> list[tuple[str, float]]:
+        """(key, time) of the failures of these keys since `since` (epoch seconds), oldest first."""
+        with self.sessions() as s:
+            return [tuple(r) for r in s.execute(
+                select(LoginFailure.key, LoginFailure.at)
+                .where(LoginFailure.key.in_(keys), LoginFailure.at > since).order_by(LoginFailure.at))]
+
+    def add_login_failures(self, keys: list[str], at: float, *, forget_before: float) -> None:
+        with self.sessions.begin() as s:
+            s.execute(delete(LoginFailure).where(LoginFailure.at <= forget_before))  # keep the table small
+            s.add_all(LoginFailure(key=k, at=at) for k in keys)
+
+    def clear_login_failures(self, key: str) -> None:
+        with self.sessions.begin() as s:
+            s.execute(delete(LoginFailure).where(LoginFailure.key == key))
 
     # ---- the queue ----------------------------------------------------------------------------
     def queue(self, *, collection: str | None = None, document_id: int | None = None, type: str | None = None,

@@ -3,6 +3,8 @@ survive a new reading of the page, flags that stay resolved; accounts and the `u
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import delete, select
 from typer.testing import CliRunner
@@ -10,7 +12,7 @@ from typer.testing import CliRunner
 from ingest.model import Line, PageText, Passage, Word
 from qa.flags import Flag as RuleFlag
 from qa.review.auth import LoginLimiter, hash_password, verify_password
-from storage.models import AuditEvent, Document, PassageVersion, User
+from storage.models import AuditEvent, Document, LoginFailure, PassageVersion, User
 from storage.repository import AlignmentRepository, FlagRepository, Repository
 from storage.review import PassageRef, ReviewRepository
 
@@ -34,6 +36,7 @@ def stored(db_url):
         s.execute(delete(Document))
         s.execute(delete(User))
         s.execute(delete(AuditEvent))
+        s.execute(delete(LoginFailure))
     claim = repo.claim(sha256="a" * 64, source_path="/scans/c.tif", filename="c.tif", size_bytes=1,
                        collection="c", lang="vie", run_id=None)
     repo.plan(claim.document_id, media_type="image/tiff", page_count=1)
@@ -135,12 +138,23 @@ def test_accounts_passwords_and_rate_limit(stored):
     assert stored_hash.startswith("$argon2id$") and "long enough pw" not in stored_hash
     assert verify_password(stored_hash, "long enough pw") and not verify_password(stored_hash, "wrong")
     assert not verify_password(None, "long enough pw")  # unknown user
-    limiter = LoginLimiter(max_failures=3, window=60)
-    for _ in range(3):
+    # two web processes on one database count the same failures
+    limiter, other = LoginLimiter(review, max_failures=3, window=60), LoginLimiter(ReviewRepository(repo.url), 3, 60)
+    for k in range(3):
         assert limiter.retry_after(["user:alice"]) == 0
-        limiter.failed(["user:alice", "addr:10.0.0.1"])
-    assert 0 < limiter.retry_after(["user:alice"]) <= 61
+        (limiter if k % 2 else other).failed(["user:alice", "addr:10.0.0.1"])
+    assert 0 < limiter.retry_after(["user:alice"]) <= 61 and 0 < other.retry_after(["user:alice"]) <= 61
     assert limiter.retry_after(["addr:10.0.0.1"]) > 0 and limiter.retry_after(["user:bob"]) == 0
+    other.succeeded("user:alice")  # a good password clears the name (not the address)
+    assert limiter.retry_after(["user:alice"]) == 0 and limiter.retry_after(["addr:10.0.0.1"]) > 0
+    # failures older than the window no longer count, and are dropped when the next is kept
+    short = LoginLimiter(review, max_failures=1, window=0.05)
+    short.failed(["user:carol"])
+    assert short.retry_after(["user:carol"]) > 0
+    time.sleep(0.1)
+    assert short.retry_after(["user:carol"]) == 0
+    short.failed(["user:dave"])
+    assert [k for k, _ in review.login_failures(["user:carol", "user:dave"], since=0)] == ["user:dave"]
 
 
 def test_users_command(tmp_path, monkeypatch):

@@ -329,4 +329,9 @@ def test_login_attempts_are_rate_limited(site, browser):
         assert statuses[-1] == 429 and "Too many" in page.locator(".error").inner_text()
         context.close()
     finally:
-        limiter._failures.clear()
+        from sqlalchemy import delete
+
+        from storage.models import LoginFailure
+
+        with limiter.repo.sessions.begin() as s:  # the failures are kept in the database
+            s.execute(delete(LoginFailure))

@@ -44,7 +44,7 @@ class NeedLogin(Exception):
 def create_app(settings: Settings) -> FastAPI:
     repo = ReviewRepository(settings.db_url)
     store = FileStore(settings.files_dir)
-    limiter = LoginLimiter(settings.login_max_failures, settings.login_window)
+    limiter = LoginLimiter(repo, settings.login_max_failures, settings.login_window)
     reprocessor = Reprocessor(settings)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = lambda dt: dt.strftime("%Y-%m-%d %H:%M") if dt else ""

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import secrets
-import threading
 import time
-from collections import defaultdict, deque
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -34,38 +32,28 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 class LoginLimiter:
-    """Failed sign-ins per key (user name, client address) in a sliding window. In memory: one
-    web process; behind several processes each keeps its own count."""
+    """Failed sign-ins per key (user name, client address) in a sliding window, counted in the
+    database (storage.review.ReviewRepository): every web process sees the same failures."""
 
-    def __init__(self, max_failures: int, window: float):
-        self.max_failures, self.window = max_failures, window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+    def __init__(self, repo, max_failures: int, window: float):
+        self.repo, self.max_failures, self.window = repo, max_failures, window
 
     def retry_after(self, keys: list[str]) -> int:
         """Seconds until these keys may try again; 0 when they may now."""
-        now = time.monotonic()
-        wait = 0.0
-        with self._lock:
-            for key in keys:
-                q = self._failures.get(key)
-                if not q:
-                    continue
-                while q and now - q[0] > self.window:
-                    q.popleft()
-                if len(q) >= self.max_failures:
-                    wait = max(wait, self.window - (now - q[0]))
-        return int(wait) + 1 if wait else 0
+        now = time.time()
+        times: dict[str, list[float]] = {}
+        for key, at in self.repo.login_failures(keys, since=now - self.window):
+            times.setdefault(key, []).append(at)
+        wait = max((self.window - (now - ts[-self.max_failures]) for ts in times.values()
+                    if len(ts) >= self.max_failures), default=0.0)
+        return int(wait) + 1 if wait > 0 else 0
 
     def failed(self, keys: list[str]) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._failures[key].append(now)
+        now = time.time()
+        self.repo.add_login_failures(keys, now, forget_before=now - self.window)
 
     def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+        self.repo.clear_login_failures(key)
 
 
 def new_csrf_token() -> str:
