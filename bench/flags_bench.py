@@ -152,6 +152,7 @@ def count(pages: list[dict], flags_per_page: list[list], marks: list | None = No
     for unit in ("lines", "words"):
         c[f"{unit}_recall"] = round(c[f"{unit}_wrong_flagged"] / max(1, c[f"{unit}_wrong"]), 4)
         c[f"{unit}_flagged_per_wrong"] = round(c[f"{unit}_flagged"] / max(1, c[f"{unit}_wrong"]), 4)
+        c[f"{unit}_precision"] = round(c[f"{unit}_wrong_flagged"] / max(1, c[f"{unit}_flagged"]), 4)
     return c
 
 
@@ -265,6 +266,7 @@ def link_eval(talks: int) -> dict:
                         by_type[f.type][1] += wrong
     c["recall"] = round(c["wrong_flagged"] / max(1, c["wrong"]), 4)
     c["flagged_per_wrong"] = round(c["flagged"] / max(1, c["wrong"]), 4)
+    c["precision"] = round(c["wrong_flagged"] / max(1, c["flagged"]), 4)
     c["flags_by_type"] = {t: {"flags": n, "on_wrong_links": w} for t, (n, w) in sorted(by_type.items())}
     return c
 
@@ -323,11 +325,11 @@ def main() -> None:
         without[t] = {"lines_recall": c["lines_recall"], "lines_flagged_per_wrong": c["lines_flagged_per_wrong"]}
     links = link_eval(args.talks)
     print("\n| pages | lines | erroneous lines | flagged lines | erroneous flagged | flagged ÷ erroneous "
-          "| words | erroneous words | erroneous words flagged | flagged ÷ erroneous (words) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| flagged lines erroneous | words | erroneous words | erroneous words flagged | flagged ÷ erroneous (words) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, c in rows.items():
         print(f"| {name} | {c['lines']} | {c['lines_wrong']} | {c['lines_flagged']} | {c['lines_recall']:.1%} | "
-              f"{c['lines_flagged_per_wrong']:.2f} | {c['words']} | {c['words_wrong']} | {c['words_recall']:.1%} | "
+              f"{c['lines_flagged_per_wrong']:.2f} | {c['lines_precision']:.1%} | {c['words']} | {c['words_wrong']} | {c['words_recall']:.1%} | "
               f"{c['words_flagged_per_wrong']:.2f} |")
     print("\nflags by rule on the evaluation pages (flags, of which on an erroneous line):")
     for t, v in sorted(types.items()):
@@ -337,7 +339,7 @@ def main() -> None:
         print(f"  without {t}: {v['lines_recall']:.1%}, {v['lines_flagged_per_wrong']:.2f}")
     print(f"\nlinks ({args.talks} talks x perturbed + ocr, seed 2016): {links['links']} sentence links, "
           f"{links['wrong']} wrong, {links['flagged']} flagged; wrong flagged {links['recall']:.1%}, "
-          f"flagged ÷ wrong {links['flagged_per_wrong']:.2f}; flags on correct one-sided links (true "
+          f"flagged ÷ wrong {links['flagged_per_wrong']:.2f}, flagged links wrong {links['precision']:.1%}; flags on correct one-sided links (true "
           f"omissions/additions) {links['flagged_correct_one_sided']}")
     for t, v in links["flags_by_type"].items():
         print(f"  {t}: {v['flags']} flags, {v['on_wrong_links']} on wrong links")
