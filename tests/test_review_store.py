@@ -202,3 +202,21 @@ def test_alignment_flags_and_page_flags_are_replaced_separately(stored):
         flags.replace(doc, [mt_flag, link_flag], scope="link", target_document_id=99)
     flags.replace(doc, [page_flag], scope="page")  # and the page rules leave them alone
     assert sorted(f.type for f in flags.flags(doc)) == ["anchor_mismatch", "low_confidence", "mt_disagreement"]
+
+
+def test_suggestions_keep_case_and_punctuation():
+    """What the passage view offers for a flag's suggestion: the word's core with its capital kept,
+    or the whole token when only the punctuation differs; counted among earlier occurrences."""
+    from types import SimpleNamespace as NS
+
+    from qa.review.app import _suggestions
+
+    words = [("Chỉ", None, 95, 0), ("thi", None, 92, 1), ("tiên,", None, 91, 2), ("thi", None, 92, 3)]
+    flags = [NS(id=1, status="open", level="word", line_number=0, word_number=0, details={"suggestion": "chi"}),
+             NS(id=2, status="open", level="word", line_number=0, word_number=2, details={"suggestion": "tiên."}),
+             NS(id=3, status="open", level="word", line_number=0, word_number=3, details={"suggestion": "thí"}),
+             NS(id=4, status="accepted", level="word", line_number=0, word_number=1, details={"suggestion": "thí"}),
+             NS(id=5, status="open", level="word", line_number=0, word_number=1, details={"suggestion": None})]
+    got = _suggestions(NS(lines=[{"number": 0, "words": words}], flags=flags))
+    assert got == {1: {"find": "Chỉ", "put": "Chi", "nth": 0}, 2: {"find": "tiên,", "put": "tiên.", "nth": 0},
+                   3: {"find": "thi", "put": "thí", "nth": 1}}

@@ -28,7 +28,7 @@ from qa.flags import Flag as RuleFlag  # noqa: E402
 from qa.review.auth import hash_password  # noqa: E402
 from storage.models import AuditEvent, Flag, Passage, PassageVersion  # noqa: E402
 from storage.repository import AlignmentRepository, FlagRepository, Repository  # noqa: E402
-from storage.review import ReviewRepository  # noqa: E402
+from storage.review import PassageRef, ReviewRepository  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.flow,
@@ -335,3 +335,43 @@ def test_login_attempts_are_rate_limited(site, browser):
 
         with limiter.repo.sessions.begin() as s:  # the failures are kept in the database
             s.execute(delete(LoginFailure))
+
+
+def test_a_flags_suggested_word_goes_into_the_text(site, browser):
+    """A flag that suggests a word ("thi" -> "thí") offers it: one click puts it in the editable
+    copy at the flagged occurrence (a word read twice: the second), and saving keeps it."""
+    import re
+
+    settings, original = site["settings"], site["original"]
+    doc = Repository(settings.db_url).get_document(original, full=True)
+    found = None
+    for page in doc.pages[::-1]:  # the last page: the other tests correct the first
+        for ps in page.passages:
+            seen = set()
+            for ln in (l for l in page.lines if ps.first_line <= l.number <= ps.last_line):
+                for w in ln.words:
+                    if w.text.isalpha() and w.text.islower() and w.text in seen and found is None:
+                        found = (page, ps, ln, w)
+                    seen.add(w.text)
+    assert found, "no passage reads a word twice"
+    page, ps, ln, w = found
+    FlagRepository(settings.db_url).replace(original, [
+        RuleFlag("close_alternative", "low", "word", f"“{w.text}” could also read “zzz”", page.number, ln.number,
+                 w.number, bbox=(w.x0, w.y0, w.x1, w.y1), details={"suggestion": "zzz", "alternative_confidence": 61.0})],
+        scope="page")
+    context, browser_page = login(browser, site, "alice")
+    browser_page.goto(site["url"] + f"/passages/{original}/{page.number}/{ps.number}")
+    before = browser_page.input_value("#text")
+    assert before == ps.text
+    browser_page.click("button.suggest")
+    edge = r"[\s.,;:!?\"'()]"
+    hits = [m.start(1) for m in re.finditer(rf"(?:^|{edge})({re.escape(w.text)})(?={edge}|$)", before)]
+    assert len(hits) >= 2  # the flagged word is the second of them
+    at = hits[1]
+    assert browser_page.input_value("#text") == before[:at] + "zzz" + before[at + len(w.text):]
+    assert browser_page.locator("button.suggest").is_disabled()
+    with browser_page.expect_navigation():
+        browser_page.click("#save")
+    view = ReviewRepository(settings.db_url).passage_view(PassageRef(original, page.number, ps.number))
+    assert view.text == before[:at] + "zzz" + before[at + len(w.text):]
+    context.close()

@@ -197,7 +197,8 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(404, "no such passage")
         filters = _filters(request.query_params)
         return render(request, "passage.html", user, view=view, crop=_crop_box(view), query=_query(filters),
-                      marks=_word_marks(view), open_flags=[f for f in view.flags if f.status == "open"])
+                      marks=_word_marks(view), open_flags=[f for f in view.flags if f.status == "open"],
+                      suggestions=_suggestions(view))
 
     @app.post("/passages/{document_id}/{page_number}/{passage_number}", response_class=HTMLResponse)
     async def act(request: Request, document_id: int, page_number: int, passage_number: int):
@@ -315,6 +316,38 @@ def _crop_box(view) -> dict:
                           "width": 100 * (fx1 - fx0) / bw, "height": 100 * (fy1 - fy0) / bh,
                           "severity": f.severity, "title": f.evidence})
     return {"param": ",".join(str(int(v)) for v in box), "marks": marks}
+
+
+_EDGE = ".,;:!?\"'()[]«»“”‘’-–—…"
+
+
+def _suggestions(view) -> dict[int, dict]:
+    """flag id -> the replacement a flag suggests for its word ("thi" -> "thí"): the text to find
+    in the editable copy, what to put there, and which occurrence of it (0-based) the word is."""
+    words = [(ln["number"], w[3], w[0]) for ln in view.lines for w in ln["words"]]
+    out = {}
+    for f in view.flags:
+        suggestion = (f.details or {}).get("suggestion")
+        if f.status != "open" or f.level != "word" or not suggestion or f.word_number is None:
+            continue
+        at = next((k for k, (ln, wn, _) in enumerate(words) if (ln, wn) == (f.line_number, f.word_number)), None)
+        if at is None:
+            continue
+        token = words[at][2]
+        core, new = token.strip(_EDGE), suggestion.strip(_EDGE)
+        if core.lower() == new.lower() and token != suggestion:
+            find, put = token, suggestion  # only the punctuation differs ("tiên," / "tiên.")
+        else:
+            find, put = core, (new[:1].upper() + new[1:]) if core[:1].isupper() else new
+        if not find or find == put:
+            continue
+        nth = sum(1 for _, _, w in words[:at] if find in _tokens(w))
+        out[f.id] = {"find": find, "put": put, "nth": nth}
+    return out
+
+
+def _tokens(word: str) -> set[str]:
+    return {word, word.strip(_EDGE)}
 
 
 def _word_marks(view) -> dict[tuple[int, int], list]:
