@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from ingest.settings import Settings, secret
+from qa.flags import _EDGE  # the punctuation the flag rules strip from a word
 from storage.files import FileStore
 from storage.models import User
 from storage.review import PassageRef, ReviewRepository
@@ -316,9 +317,6 @@ def _crop_box(view) -> dict:
                           "width": 100 * (fx1 - fx0) / bw, "height": 100 * (fy1 - fy0) / bh,
                           "severity": f.severity, "title": f.evidence})
     return {"param": ",".join(str(int(v)) for v in box), "marks": marks}
-
-
-_EDGE = ".,;:!?\"'()[]«»“”‘’-–—…"
 
 
 def _suggestions(view) -> dict[int, dict]:
