@@ -29,7 +29,6 @@ import os
 import platform
 import random
 import time
-import unicodedata
 from pathlib import Path
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
@@ -38,6 +37,7 @@ from rapidfuzz import fuzz, process  # noqa: E402
 from rapidfuzz.distance import Levenshtein  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+from bench.ocr_metrics import normalize as norm  # noqa: E402
 from bench.shared import SHARED  # noqa: E402
 VIET = SHARED / "data" / "vietnamese-ocr"
 AMBIGS = VIET / "vie.DangAmbigs.txt"
@@ -48,10 +48,6 @@ SYLLABLE_SOURCES = (SHARED / "data" / "iwslt15-en-vi" / "IWSLT15.TED.dev2010.en-
                     SHARED / "data" / "lexicon-vi-en" / "fvdp-vietanh-dump-utf8.json",
                     SHARED / "data" / "lexicon-vi-en" / "wechsel-wiktionary-en-vi.raw.txt")
 CALIBRATION_SEED, EVALUATION_SEED, PER_LEVEL = 7, 1968, 4
-
-
-def norm(s: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", s).split())
 
 
 # ---------------------------------------------------------------- pages and their OCR readings

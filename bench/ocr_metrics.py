@@ -15,11 +15,12 @@ character-weighted figures for a set of pages.
 
 from __future__ import annotations
 
-import functools
 import unicodedata
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
+
+from ingest.align.textprep import strip_marks as _strip_marks
 
 
 def normalize(text: str) -> str:
@@ -27,18 +28,9 @@ def normalize(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-@functools.lru_cache(maxsize=4096)
-def _base(ch: str) -> str:
-    if ch in "đĐ":
-        return "d" if ch == "đ" else "D"
-    if unicodedata.combining(ch):
-        return ""
-    return unicodedata.normalize("NFD", ch)[0]
-
-
 def strip_marks(text: str) -> str:
     """Every character of NFC ``text`` reduced to its base letter (``Bộ Chính trị`` -> ``Bo Chinh tri``)."""
-    return "".join(_base(c) for c in unicodedata.normalize("NFC", text))
+    return _strip_marks(unicodedata.normalize("NFC", text))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ import os
 import platform
 import resource
 import time
-import unicodedata
 from pathlib import Path
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
@@ -28,17 +27,9 @@ from ingest.pipeline import PageOptions, read_page  # noqa: E402
 from ingest.sources import SourcePage, load_page  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+from bench.ocr_metrics import normalize as norm, strip_marks  # noqa: E402
 from bench.shared import SHARED  # noqa: E402
 VIET = SHARED / "data" / "vietnamese-ocr"
-
-
-def norm(s: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", s).split())
-
-
-def strip_marks(s: str) -> str:
-    d = unicodedata.normalize("NFD", s)
-    return unicodedata.normalize("NFC", "".join(c for c in d if not unicodedata.combining(c))).replace("đ", "d").replace("Đ", "D")
 
 
 def cer(hyp: str, ref: str) -> float:

@@ -151,13 +151,10 @@ def parse_hocr(hocr: bytes) -> tuple[Line, ...]:
         return ()
     root = etree.fromstring(hocr, etree.HTMLParser(encoding="utf-8"))
     lines = []
-    for line in root.iter("span"):
-        if not (line.get("class") or "").startswith("ocr_") or line.get("class") in ("ocr_carea", "ocr_par"):
-            continue
+    # every span holding words is a line (ocr_line, ocr_header, ocr_caption, ocr_textfloat)
+    for line in root.xpath("//span[span[@class='ocrx_word']]"):
         words = []
-        for node in line:
-            if node.get("class") != "ocrx_word":
-                continue
+        for node in line.xpath("./span[@class='ocrx_word']"):
             text = nfc((node.text or "").strip())
             box, conf = _BBOX.search(node.get("title", "")), _WCONF.search(node.get("title", ""))
             if not text or not box:

@@ -12,11 +12,15 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
+
 from ingest.align.anchors import anchors, names
 from ingest.align.textprep import is_furniture, without_insertions
 
 from .confusions import known_confusions, load_confusions
 from .spelling import SENTENCE_END, unknown_words
+from .vn_orthography import PUNCTUATION as _EDGE
 from .vn_orthography import is_valid_syllable, load_attested, syllable_key
 
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3}
@@ -35,7 +39,6 @@ LOW_LINE_CONFIDENCE = 94.0
 # or a change of punctuation or digit): "thi" with "thí" at 81. Calibrated with those above.
 ALTERNATIVE_CONFIDENCE = 40.0
 LOW_LINK_SCORE = 0.5
-_EDGE = ".,;:!?\"'()[]«»“”‘’-–—…"
 _SCRIPTS = (("LATIN", re.compile(r"[A-Za-zÀ-ỹĐđ]")), ("CYRILLIC", re.compile(r"[\u0400-\u04ff]")),
             ("GREEK", re.compile(r"[\u0370-\u03ff]")))
 _SYMBOL_RUN = re.compile(r"[^\w\s.,;:!?\"'()\-–—…/%]{3,}")
@@ -339,9 +342,6 @@ NAME_WORD_SIMILARITY = 60.0
 
 
 def _misspelt(a: str, b: str) -> bool:
-    from rapidfuzz import fuzz
-    from rapidfuzz.distance import Levenshtein
-
     ops = [op for op in Levenshtein.opcodes(a.split(), b.split()) if op.tag != "equal"]
     x, y = a.split(), b.split()
     changed = False

@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.align.textprep import canonical_tones, strip_marks
+
 TONE_MARKS = {"\u0300": "huyền", "\u0301": "sắc", "\u0303": "ngã", "\u0309": "hỏi", "\u0323": "nặng"}
 ONSETS = sorted("b c ch d đ g gh gi h k kh l m n ng ngh nh p ph qu r s t th tr v x".split(), key=len, reverse=True)
 # Rhymes without tone (vowel letters keep their quality marks: â ă ê ô ơ ư).
@@ -23,6 +25,8 @@ oong op ot ô ôc ôi ôm ôn ông ôp ôt ơ ơi ơm ơn ơp ơt u ua uân uân
 uyên uyêt uyn uynh uyt uyu ui um un ung uôc uôi uôm uôn uông uôt up ut ư ưa ưc ưi ưng ưt ưu ươc ươi ươm
 ươn ương ươp ươt ươu uơ y yêm yên yêng yêt yêu""".split())
 STOP_CODAS = ("ch", "c", "p", "t")
+# Punctuation a token may carry at either end ("tiên," "“Khi"): not part of the word
+PUNCTUATION = ".,;:!?\"'()[]«»“”‘’-–—…"
 _LETTERS = re.compile(r"^[^\W\d_]+$")
 
 
@@ -37,7 +41,7 @@ def split_tone(syllable: str) -> tuple[str, str | None]:
 
 
 def is_valid_syllable(token: str) -> bool:
-    word = token.strip(".,;:!?\"'()[]«»“”‘’-–—…")
+    word = token.strip(PUNCTUATION)
     if not word or not _LETTERS.match(word):
         return False
     base, tone = split_tone(word)
@@ -62,8 +66,6 @@ def is_valid_syllable(token: str) -> bool:
 
 def syllable_key(token: str) -> str:
     """A syllable as looked up among attested ones: lower case, NFC, one tone-mark placement."""
-    from ingest.align.textprep import canonical_tones
-
     return canonical_tones(unicodedata.normalize("NFC", token.lower()))
 
 
@@ -99,8 +101,7 @@ _PHRASE_BREAK = re.compile(r"[^\w\s]+")
 
 def plain(syllable: str) -> str:
     """The letters without any mark (đ -> d): what a diacritic misreading leaves unchanged."""
-    d = unicodedata.normalize("NFD", syllable.lower())
-    return "".join(c for c in d if not unicodedata.combining(c)).replace("đ", "d")
+    return strip_marks(syllable.lower())
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from ingest.settings import Settings, secret
-from qa.flags import _EDGE  # the punctuation the flag rules strip from a word
+from qa.vn_orthography import PUNCTUATION as _EDGE
 from storage.files import FileStore
 from storage.models import User
 from storage.review import PassageRef, ReviewRepository
