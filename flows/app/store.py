@@ -1,0 +1,34 @@
+"""The repositories and the file store of one database, built once per process."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from ingest.settings import Settings
+from storage.files import FileStore
+from storage.repository import AlignmentRepository, FlagRepository, Repository
+from storage.review import ReviewRepository
+
+
+@dataclass(frozen=True)
+class Store:
+    db_url: str
+    files_dir: str
+    documents: Repository
+    alignments: AlignmentRepository
+    flags: FlagRepository
+    review: ReviewRepository
+    files: FileStore
+
+
+@functools.cache
+def _open(db_url: str, files_dir: str) -> Store:
+    return Store(db_url=db_url, files_dir=files_dir, documents=Repository(db_url),
+                 alignments=AlignmentRepository(db_url), flags=FlagRepository(db_url),
+                 review=ReviewRepository(db_url), files=FileStore(files_dir))
+
+
+def open_store(settings: Settings) -> Store:
+    """The store for these settings' database and image folder (one per process and pair)."""
+    return _open(settings.db_url, str(settings.files_dir))
