@@ -31,8 +31,12 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
     import uvicorn
 
     from qa.review.app import create_app
+    from storage.db import open_to_others
 
-    if not any(u.active for u in _repo(settings).users()):
+    if (shared := open_to_others(settings.db_url)) is not None:
+        err.print(f"warning: {shared} can be read by other users of this machine (it holds the accounts' "
+                  f"password hashes): chmod 600 it and its -wal and -shm files", markup=False)
+    if not any(u.active for u in _run(lambda store: store.accounts.users())):
         err.print("warning: no accounts yet; make one with `archive-ingest users add NAME --role reviewer`",
                   markup=False)
     out.print(f"review page on http://{host}:{port}/ (Ctrl+C to stop)", markup=False)
@@ -45,12 +49,6 @@ def proxy_options(settings: Settings) -> dict:
     if not trusted:
         return {"proxy_headers": False}
     return {"proxy_headers": True, "forwarded_allow_ips": trusted}
-
-
-def _repo(settings: Settings):
-    from storage.review import ReviewRepository
-
-    return ReviewRepository(settings.db_url)
 
 
 def _store():

@@ -36,6 +36,18 @@ def _create_private(path: Path) -> None:
         pass
 
 
+def open_to_others(url: str) -> Path | None:
+    """The SQLite database file when other users may read or write it (made before 0600 was the rule)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    path = Path(parsed.database)
+    try:
+        return path if path.stat().st_mode & 0o077 else None
+    except OSError:
+        return None
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":

@@ -166,7 +166,7 @@ def test_the_cookie_holds_a_random_session_id_and_nothing_of_the_password(site):
 
 
 def test_a_new_sqlite_database_and_its_wal_are_private(tmp_path):
-    from storage.db import make_engine, upgrade
+    from storage.db import make_engine, open_to_others, upgrade
 
     old = os.umask(0o022)
     try:
@@ -180,6 +180,10 @@ def test_a_new_sqlite_database_and_its_wal_are_private(tmp_path):
         os.umask(old)
     assert {"archive.db", "archive.db-wal", "archive.db-shm"} <= set(modes), modes
     assert all(mode == 0o600 for mode in modes.values()), modes
+    url = f"sqlite:///{tmp_path}/new/archive.db"
+    assert open_to_others(url) is None
+    (tmp_path / "new" / "archive.db").chmod(0o644)  # made before this rule: `review serve` warns
+    assert open_to_others(url) == tmp_path / "new" / "archive.db"
 
 
 # ---- 4 and 20: the limiter and user names ------------------------------------------------------
@@ -314,3 +318,40 @@ def test_behind_a_trusted_proxy_failures_count_per_client(site, tmp_path, truste
         proc.wait(timeout=20)
     assert blocked == 429  # the failing client waits (without a trusted proxy: everyone at this address)
     assert alice == (303 if trusted else 429)  # a trusted proxy's other clients are not locked out
+
+
+# ---- the `users` commands: one line on a database fault, never its password ------------------------
+def test_users_commands_print_one_line_and_no_password_when_the_database_is_down(tmp_path):
+    exe = Path(sys.executable).with_name("archive-ingest")
+    env = {**os.environ, "ARCHIVE_DB_URL": "postgresql+psycopg://postgres:s3cret-pw@127.0.0.1:1/archive",
+           "PYTHONPATH": str(ROOT)}
+    for args, stdin in ((["users", "list"], ""), (["users", "add", "minh", "--password-stdin"], PASSWORD + "\n"),
+                        (["users", "disable", "minh"], "")):
+        done = subprocess.run([str(exe), *args], cwd=tmp_path, env=env, input=stdin, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 4, (args, done.stderr[-500:])
+        assert done.stderr.startswith("error: database:") and len(done.stderr.strip().splitlines()) == 1
+        assert "s3cret-pw" not in done.stdout + done.stderr
+
+
+# ---- migration 0008 on a database with accounts -----------------------------------------------
+def test_migration_gives_existing_users_their_sign_in_key(tmp_path):
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.db import alembic_config, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path}/old.db")
+    with engine.begin() as conn:
+        cfg = alembic_config(engine)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "6d1f8b2c3e06")  # 0006, before accounts had keys
+        conn.execute(text("INSERT INTO users (name, role, password_hash, active, created_at) "
+                          "VALUES ('Minh Đức', 'reviewer', 'x', 1, '2026-01-01')"))
+    with engine.begin() as conn:
+        cfg = alembic_config(engine)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+        assert conn.execute(text("SELECT name_key FROM users")).scalar() == "minh đức"
+        assert conn.execute(text("SELECT count(*) FROM review_sessions")).scalar() == 0
+    engine.dispose()
