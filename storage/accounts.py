@@ -58,16 +58,17 @@ class AccountRepository:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         if not valid_name(name):
             raise ValueError(f"the user name must have 1 to {MAX_NAME_LENGTH} characters and no control characters")
+        exists = ValueError(f"user {name!r} already exists")
         try:
             with self.sessions.begin() as s:
                 if s.scalar(select(User.id).where(User.name_key == name_key(name))) is not None:
-                    raise IntegrityError("users.name_key", None, ValueError())
+                    raise exists  # another spelling of the same name
                 user = User(name=name, name_key=name_key(name), role=role, password_hash=password_hash)
                 s.add(user)
                 s.flush()
                 return user.id
         except IntegrityError:
-            raise ValueError(f"user {name!r} already exists") from None
+            raise exists from None
 
     def _change(self, name: str, end_sessions: bool, **values) -> bool:
         """Change a user's row; end their sessions too (same transaction). False: no such user."""
@@ -165,8 +166,9 @@ class AccountRepository:
         with self.sessions.begin() as s:
             row = s.get(ReviewSession, _digest(token), with_for_update=True)
             if row is not None:
-                row.skipped = (list(row.skipped or []) + [i for i in flag_ids if i not in (row.skipped or [])]
-                               )[-MAX_SKIPPED:]
+                before = list(row.skipped or [])
+                seen = set(before)
+                row.skipped = (before + [i for i in dict.fromkeys(flag_ids) if i not in seen])[-MAX_SKIPPED:]
 
     def skipped(self, token: str) -> set[int]:
         with self.sessions() as s:

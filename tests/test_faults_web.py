@@ -232,6 +232,7 @@ def test_odd_values_get_a_clean_4xx(site):
                          ("/queue?collection=%00", 400), ("/queue?type=a%00b", 400)):
         r = c.get(path)
         assert r.status_code == status, (path, r.status_code, r.text[:200])
+    assert c.get("/queue?collection=%00").headers["X-Content-Type-Options"] == "nosniff"
     r = c.get("/queue?document=①")
     assert r.status_code == 200  # a filter that is no document id is no filter
     token = csrf(c, "/queue")
@@ -356,3 +357,21 @@ def test_migration_gives_existing_users_their_sign_in_key(tmp_path):
         assert conn.execute(text("SELECT name_key FROM users")).scalar() == "minh đức"
         assert conn.execute(text("SELECT count(*) FROM review_sessions")).scalar() == 0
     engine.dispose()
+
+
+def test_a_cookie_forged_with_the_signing_key_signs_no_one_in(site):
+    """Whoever reads the signing key (from the database or the settings) can sign a cookie, but a
+    session is a database row found only by a token's digest: the old {uid, pw} form and a made-up
+    session token both lead to the sign-in page."""
+    from itsdangerous import TimestampSigner
+
+    signer = TimestampSigner(site["repo"].secret("session"))
+    alice = site["repo"].user("alice")
+    signed_in(site)  # alice has an open session, whose token the forger does not know
+    for payload in ({"uid": alice.id, "pw": alice.password_hash[-16:], "csrf": "x"},
+                    {"sid": "a" * 43, "csrf": "x"}):
+        forged = signer.sign(base64.b64encode(json.dumps(payload).encode())).decode()
+        c = client(site, "10.6.6.6")
+        c.cookies.set("archive_review", forged)
+        r = c.get("/queue")
+        assert r.status_code == 303 and r.headers["location"].startswith("/login"), payload

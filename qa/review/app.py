@@ -70,6 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.middleware("http")
     async def refuse_nul(request: Request, call_next):
         # PostgreSQL cannot take NUL in a text parameter: refuse it here rather than fail in a query
+        # (declared first, so security_headers wraps this answer too)
         if has_nul(request.url.path) or has_nul(request.url.query):
             return Response("the address holds a NUL character", status_code=400, media_type="text/plain")
         return await call_next(request)
