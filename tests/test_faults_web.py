@@ -242,6 +242,13 @@ def test_odd_values_get_a_clean_4xx(site):
     assert r.status_code == 404
 
 
+def test_a_non_ascii_form_token_is_refused_not_a_crash(site):
+    c = client(site)
+    csrf(c)
+    r = c.post("/login", data={"username": "alice", "password": PASSWORD, "csrf_token": "jeton-ü"})
+    assert r.status_code == 403 and "security token" in r.text
+
+
 def test_an_over_long_user_name_is_refused_and_counted(site):
     attacker = client(site, "203.0.113.5")
     for _ in range(5):

@@ -73,4 +73,8 @@ def new_csrf_token() -> str:
 
 
 def csrf_ok(session_token: str | None, form_token: str | None) -> bool:
-    return bool(session_token and form_token) and secrets.compare_digest(session_token, form_token)
+    if not (isinstance(session_token, str) and isinstance(form_token, str) and session_token and form_token):
+        return False
+    # as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, an HTTP 500)
+    return secrets.compare_digest(session_token.encode("utf-8", "surrogatepass"),
+                                  form_token.encode("utf-8", "surrogatepass"))
