@@ -382,3 +382,26 @@ def test_a_cookie_forged_with_the_signing_key_signs_no_one_in(site):
         c.cookies.set("archive_review", forged)
         r = c.get("/queue")
         assert r.status_code == 303 and r.headers["location"].startswith("/login"), payload
+
+
+ODD = ["-1", "0", "2147483648", "9" * 40, "①", "١٢", "1e3", "abc", "%F0%9F%98%80", "%20", "", "1.5", "%FF"]
+
+
+def test_no_route_answers_500_to_odd_values(site):
+    c = signed_in(site)
+    doc, pid = site["document"], site["page_id"]
+    paths = []
+    for v in ODD:
+        paths += [f"/flags/{v}", f"/passages/{v}/1/1", f"/passages/{doc}/{v}/1", f"/records/{v}",
+                  f"/images/pages/{v}", f"/images/pages/{pid}?width={v}", f"/images/pages/{pid}?kind={v}",
+                  f"/images/pages/{pid}?crop={v},0,10,10", f"/queue?document={v}", f"/queue?collection={v}",
+                  f"/queue?type={v}", f"/login?next={v}", f"/passages/{doc}/1/1?document={v}"]
+    failed = [(p, r.status_code) for p in paths if (r := c.get(p)).status_code >= 500]
+    token = csrf(c, "/queue")
+    for v in ODD:
+        for field in ("base_version", "flag_id", "action", "text", "note"):
+            data = {"action": "accept", "base_version": "0", "csrf_token": token, field: v}
+            r = c.post(f"/passages/{doc}/1/0", data=data)
+            if r.status_code >= 500:
+                failed.append((field, v, r.status_code))
+    assert failed == []
