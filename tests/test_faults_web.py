@@ -344,25 +344,50 @@ def test_users_commands_print_one_line_and_no_password_when_the_database_is_down
 
 
 # ---- migration 0008 on a database with accounts -----------------------------------------------
-def test_migration_gives_existing_users_their_sign_in_key(tmp_path):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request, tmp_path):
+    """A database with no tables yet (PostgreSQL: made for this test, dropped after)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/old.db"
+        return
+    from tests.conftest import PG_ADMIN_URL, _pg_available
+
+    if not _pg_available():
+        pytest.skip("PostgreSQL not reachable")
+    import psycopg
+
+    name = f"archive_mig_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_migration_gives_existing_users_their_sign_in_key(empty_db_url):
     from alembic import command
     from sqlalchemy import text
 
     from storage.db import alembic_config, make_engine
 
-    engine = make_engine(f"sqlite:///{tmp_path}/old.db")
+    engine = make_engine(empty_db_url)
     with engine.begin() as conn:
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "6d1f8b2c3e06")  # 0006, before accounts had keys
         conn.execute(text("INSERT INTO users (name, role, password_hash, active, created_at) "
-                          "VALUES ('Minh Đức', 'reviewer', 'x', 1, '2026-01-01')"))
+                          "VALUES ('Minh Đức', 'reviewer', 'x', true, '2026-01-01')"))
     with engine.begin() as conn:
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
         assert conn.execute(text("SELECT name_key FROM users")).scalar() == "minh đức"
         assert conn.execute(text("SELECT count(*) FROM review_sessions")).scalar() == 0
+        command.downgrade(cfg, "6d1f8b2c3e06")
+        assert conn.execute(text("SELECT name FROM users")).scalar() == "Minh Đức"
+    from sqlalchemy import inspect
+
+    assert "review_sessions" not in inspect(engine).get_table_names()
     engine.dispose()
 
 
