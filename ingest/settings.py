@@ -56,7 +56,7 @@ class Settings:
     # the sign-in limiter would count them all as one
     review_trusted_proxies: str = ""
     review_reprocess: str = "prefect"  # after a correction: "prefect" flow, "direct" (same steps, no Prefect), "off"
-    login_max_failures: int = 5  # per user name and per client address, within login_window
+    login_max_failures: int = 5  # per user name from one address and per address, within login_window
     login_window: int = 300  # seconds
 
     def __post_init__(self):
