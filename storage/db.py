@@ -34,6 +34,8 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         pass
+    except OSError:
+        pass  # a folder we cannot write: SQLite reports that in its own words, as before
 
 
 def open_to_others(url: str) -> Path | None:
