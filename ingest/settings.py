@@ -51,8 +51,12 @@ class Settings:
     review_secret: SecretStr | None = None  # session signing key; made once and kept in the database if unset
     review_https_only: bool = False  # send the session cookie over HTTPS only (set behind TLS)
     review_session_hours: int = 12
+    # addresses of reverse proxies whose X-Forwarded-For / -Proto to believe ("127.0.0.1", "10.0.0.0/8,
+    # 127.0.0.1", "*" for any): without it every client behind a proxy has the proxy's address, and
+    # the sign-in limiter would count them all as one
+    review_trusted_proxies: str = ""
     review_reprocess: str = "prefect"  # after a correction: "prefect" flow, "direct" (same steps, no Prefect), "off"
-    login_max_failures: int = 5  # per user name and per client address, within login_window
+    login_max_failures: int = 5  # per user name from one address and per address, within login_window
     login_window: int = 300  # seconds
 
     def __post_init__(self):

@@ -7,6 +7,7 @@ a migration by hand.
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -25,11 +26,36 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (0600) before SQLite opens it: it holds
+    the accounts' password hashes and the application's secrets. SQLite gives the -wal and -shm
+    files the database file's permissions. An existing file is left as it is."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        pass  # a folder we cannot write: SQLite reports that in its own words, as before
+
+
+def open_to_others(url: str) -> Path | None:
+    """The SQLite database file when other users may read or write it (made before 0600 was the rule)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    path = Path(parsed.database)
+    try:
+        return path if path.stat().st_mode & 0o077 else None
+    except OSError:
+        return None
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

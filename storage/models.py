@@ -260,7 +260,9 @@ class User(Base):
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)  # NFKC, stripped: as shown
+    # what sign-in matches: NFKC, casefolded ("ALICE", " alice ", "ａｌｉｃｅ" are one account)
+    name_key: Mapped[str] = mapped_column(String(200), index=True)
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
     active: Mapped[bool] = mapped_column(default=True)
@@ -322,3 +324,16 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300), index=True)
     at: Mapped[float] = mapped_column(Float)  # seconds since the epoch
+
+
+class ReviewSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is kept here, so a
+    copy of the database signs no one in. Sign-out, a new password, a role change and disabling
+    delete the rows, which ends those sessions at once."""
+
+    __tablename__ = "review_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[float] = mapped_column(Float)  # seconds since the epoch
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+    skipped: Mapped[list] = mapped_column(JSON, default=list)  # flag ids skipped in this session

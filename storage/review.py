@@ -7,20 +7,18 @@ else the OCR (`effective_passages`).
 
 from __future__ import annotations
 
-import secrets
 import unicodedata
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from . import db
-from .models import (Alignment, AppSecret, AuditEvent, Document, DocumentStatus, Flag, LoginFailure, Page,
-                     Passage, PassageVersion, Sentence, User, utcnow)
+from .accounts import ROLES, AccountRepository  # noqa: F401  (ROLES: imported from here by callers)
+from .models import (Alignment, AuditEvent, Document, DocumentStatus, Flag, Page, Passage, PassageVersion,
+                     Sentence, utcnow)
 
-ROLES = ("reviewer", "staff", "admin")
 RESOLVED = ("accepted", "corrected", "translation_problem")
 # A version made on one OCR reading still applies after a re-read if the passage text is this close
 # (0-100, rapidfuzz ratio); below it the version is kept but shown as detached rather than misapplied.
@@ -84,8 +82,9 @@ class SaveResult:
 
 
 def nfc(text: str) -> str:
-    """Reviewers type Vietnamese with Telex, VNI or a composed keyboard: store one form."""
-    return unicodedata.normalize("NFC", text.replace("\r\n", "\n")).strip()
+    """Reviewers type Vietnamese with Telex, VNI or a composed keyboard: store one form. NUL is
+    dropped: it carries nothing in a passage and PostgreSQL cannot store it in text."""
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\x00", "")).strip()
 
 
 def _info(v: PassageVersion) -> VersionInfo:
@@ -150,74 +149,13 @@ def reviewed_lines(s: Session, document_id: int) -> dict[int, list[tuple[int, in
     return out
 
 
-class ReviewRepository:
-    def __init__(self, url: str):
-        self.sessions = db.sessions(url)
+class ReviewRepository(AccountRepository):
+    """The queue, passages, versions, audit and records; accounts and sessions from AccountRepository."""
 
     def versions(self, document_id: int) -> dict[tuple[int, int], VersionInfo]:
         """The reviewer's version that applies to each current passage, by (page, passage)."""
         with self.sessions() as s:
             return {k: _info(v) for k, v in attached_versions(s, document_id)[1].items()}
-
-    # ---- accounts -----------------------------------------------------------------------------
-    def add_user(self, name: str, role: str, password_hash: str) -> int:
-        if role not in ROLES:
-            raise ValueError(f"role must be one of {', '.join(ROLES)}")
-        try:
-            with self.sessions.begin() as s:
-                user = User(name=name, role=role, password_hash=password_hash)
-                s.add(user)
-                s.flush()
-                return user.id
-        except IntegrityError:
-            raise ValueError(f"user {name!r} already exists") from None
-
-    def set_password(self, name: str, password_hash: str) -> bool:
-        with self.sessions.begin() as s:
-            return s.execute(update(User).where(User.name == name).values(password_hash=password_hash)).rowcount > 0
-
-    def user(self, name: str) -> User | None:
-        with self.sessions() as s:
-            return s.scalar(select(User).where(User.name == name))
-
-    def user_by_id(self, user_id: int) -> User | None:
-        with self.sessions() as s:
-            return s.get(User, user_id)
-
-    def users(self) -> list[User]:
-        with self.sessions() as s:
-            return list(s.scalars(select(User).order_by(User.name)))
-
-    def secret(self, name: str) -> str:
-        """A random secret made once and kept in the database."""
-        with self.sessions() as s:
-            row = s.get(AppSecret, name)
-            if row is not None:
-                return row.value
-        try:
-            with self.sessions.begin() as s:
-                s.add(AppSecret(name=name, value=secrets.token_urlsafe(48)))
-        except IntegrityError:
-            pass  # another process made it first
-        with self.sessions() as s:
-            return s.get(AppSecret, name).value
-
-    # ---- failed sign-ins ----------------------------------------------------------------------
-    def login_failures(self, keys: list[str], since: float) -> list[tuple[str, float]]:
-        """(key, time) of the failures of these keys since `since` (epoch seconds), oldest first."""
-        with self.sessions() as s:
-            return [tuple(r) for r in s.execute(
-                select(LoginFailure.key, LoginFailure.at)
-                .where(LoginFailure.key.in_(keys), LoginFailure.at > since).order_by(LoginFailure.at))]
-
-    def add_login_failures(self, keys: list[str], at: float, *, forget_before: float) -> None:
-        with self.sessions.begin() as s:
-            s.execute(delete(LoginFailure).where(LoginFailure.at <= forget_before))  # keep the table small
-            s.add_all(LoginFailure(key=k, at=at) for k in keys)
-
-    def clear_login_failures(self, key: str) -> None:
-        with self.sessions.begin() as s:
-            s.execute(delete(LoginFailure).where(LoginFailure.key == key))
 
     # ---- the queue ----------------------------------------------------------------------------
     def queue(self, *, collection: str | None = None, document_id: int | None = None, type: str | None = None,

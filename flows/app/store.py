@@ -6,6 +6,7 @@ import functools
 from dataclasses import dataclass
 
 from ingest.settings import Settings
+from storage.accounts import AccountRepository
 from storage.files import FileStore
 from storage.repository import AlignmentRepository, FlagRepository, Repository
 from storage.review import ReviewRepository
@@ -19,6 +20,7 @@ class Store:
     alignments: AlignmentRepository
     flags: FlagRepository
     review: ReviewRepository
+    accounts: AccountRepository
     files: FileStore
 
 
@@ -26,7 +28,8 @@ class Store:
 def _open(db_url: str, files_dir: str) -> Store:
     return Store(db_url=db_url, files_dir=files_dir, documents=Repository(db_url),
                  alignments=AlignmentRepository(db_url), flags=FlagRepository(db_url),
-                 review=ReviewRepository(db_url), files=FileStore(files_dir))
+                 review=ReviewRepository(db_url), accounts=AccountRepository(db_url),
+                 files=FileStore(files_dir))
 
 
 def open_store(settings: Settings) -> Store:

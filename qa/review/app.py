@@ -9,20 +9,26 @@ from __future__ import annotations
 import io
 import urllib.parse
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Path as PathParam, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import DataError
 from starlette.middleware.sessions import SessionMiddleware
 
+from flows.app import accounts
+from flows.app.store import open_store
 from ingest.settings import Settings, secret
 from qa.vn_orthography import PUNCTUATION as _EDGE
 from storage.files import FileStore
 from storage.models import User
 from storage.review import PassageRef, ReviewRepository
 
-from .auth import LoginLimiter, csrf_ok, needs_rehash, new_csrf_token, verify_password
+from .auth import LoginLimiter, csrf_ok, new_csrf_token
+from .inputs import MAX_ID, clean_text, has_nul, parse_box, parse_id
 from .reprocess import Reprocessor
 
 HERE = Path(__file__).parent
@@ -34,6 +40,8 @@ ACTIONS = {  # form button -> (flag status, audit action)
     "translation": ("translation_problem", "translation_problem"),
 }
 MAX_CROP_WIDTH = 2000
+# ids in paths: a number the database's INTEGER holds, else a clean 404 (not an overflow 500)
+Id = Annotated[int, PathParam(ge=0, le=MAX_ID)]
 CSP = ("default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -45,7 +53,8 @@ class NeedLogin(Exception):
 def create_app(settings: Settings) -> FastAPI:
     repo = ReviewRepository(settings.db_url)
     store = FileStore(settings.files_dir)
-    limiter = LoginLimiter(repo, settings.login_max_failures, settings.login_window)
+    app_store = open_store(settings)
+    limiter = LoginLimiter(app_store.accounts, settings.login_max_failures, settings.login_window)
     reprocessor = Reprocessor(settings)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = lambda dt: dt.strftime("%Y-%m-%d %H:%M") if dt else ""
@@ -57,6 +66,14 @@ def create_app(settings: Settings) -> FastAPI:
                        session_cookie="archive_review", max_age=settings.review_session_hours * 3600,
                        same_site="strict", https_only=settings.review_https_only)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.middleware("http")
+    async def refuse_nul(request: Request, call_next):
+        # PostgreSQL cannot take NUL in a text parameter: refuse it here rather than fail in a query
+        # (declared first, so security_headers wraps this answer too)
+        if has_nul(request.url.path) or has_nul(request.url.query):
+            return Response("the address holds a NUL character", status_code=400, media_type="text/plain")
+        return await call_next(request)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -83,11 +100,13 @@ def create_app(settings: Settings) -> FastAPI:
         return token
 
     def user_of(request: Request, roles: tuple[str, ...]) -> User:
-        uid = request.session.get("uid")
-        user = repo.user_by_id(uid) if isinstance(uid, int) else None
-        if user is None or not user.active or request.session.get("pw") != user.password_hash[-16:]:
-            request.session.clear()  # unknown, disabled, or the password changed since sign-in
+        # the cookie holds only a random session token; the session itself is a database row that
+        # sign-out, a new password, a role change or disabling the user deletes
+        user = accounts.signed_in(app_store, request.session.get("sid"))
+        if user is None:
+            request.session.clear()  # unknown, expired, signed out, or the user was changed
             raise NeedLogin()
+        request.state.user = user  # for the error page's navigation
         if user.role not in roles:
             raise HTTPException(403, f"this page needs the role {' or '.join(roles)}")
         return user
@@ -104,8 +123,21 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
-        return render(request, "error.html", None, status_code=exc.status_code, message=exc.detail,
-                      status=exc.status_code)
+        return render(request, "error.html", getattr(request.state, "user", None), status_code=exc.status_code,
+                      message=exc.detail, status=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameter(request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        if errors and all(e.get("loc", ("",))[0] == "path" for e in errors):
+            return await http_error(request, HTTPException(404, "no such page"))
+        where = ", ".join(str(e.get("loc", ("", "?"))[-1]) for e in errors)
+        return await http_error(request, HTTPException(400, f"bad value for {where}"))
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError):
+        # a value the database refuses (out of range, bad encoding): the request's fault, not a crash
+        return await http_error(request, HTTPException(400, "the request holds a value the database cannot take"))
 
     def safe_next(value: str | None, default: str) -> str:
         # only paths on this site: never an open redirect
@@ -124,34 +156,29 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post("/login", response_class=HTMLResponse)
     async def login(request: Request):
         form = await checked_form(request)
-        name = str(form.get("username", "")).strip()
+        name = str(form.get("username", ""))
         password = str(form.get("password", ""))
         nxt = safe_next(str(form.get("next", "")), "")
+        # the client's address; behind a trusted proxy uvicorn takes it from X-Forwarded-For
+        # (ARCHIVE_REVIEW_TRUSTED_PROXIES), else every client would share the proxy's address
         client = request.client.host if request.client else "unknown"
-        keys = [f"user:{name.lower()}", f"addr:{client}"]
-        wait = limiter.retry_after(keys)
-        if wait:
+        result = accounts.sign_in(app_store, limiter, name, password, client,
+                                  lifetime=settings.review_session_hours * 3600)
+        if result.retry_after:
             return render(request, "login.html", None, status_code=429, next=nxt,
-                          error=f"Too many failed sign-ins. Try again in {wait} s.")
-        user = repo.user(name) if name else None
-        if not verify_password(user.password_hash if user else None, password) or not user.active:
-            limiter.failed(keys)
+                          error=f"Too many failed sign-ins. Try again in {result.retry_after} s.")
+        if not result.ok:
             return render(request, "login.html", None, status_code=401, next=nxt,
                           error="Unknown user name or wrong password.")
-        limiter.succeeded(keys[0])
-        if needs_rehash(user.password_hash):
-            from .auth import hash_password
-
-            repo.set_password(user.name, hash_password(password))
-            user = repo.user(name)
+        accounts.sign_out(app_store, request.session.get("sid"))  # a session open before in this browser
         request.session.clear()  # a fresh session and token on sign-in
-        request.session.update({"uid": user.id, "pw": user.password_hash[-16:], "csrf": new_csrf_token(),
-                                "skipped": []})
-        return RedirectResponse(nxt or home_for(user), status_code=303)
+        request.session.update({"sid": result.token, "csrf": new_csrf_token()})
+        return RedirectResponse(nxt or home_for(result.user), status_code=303)
 
     @app.post("/logout")
     async def logout(request: Request):
         await checked_form(request)
+        accounts.sign_out(app_store, request.session.get("sid"))  # a copy of the cookie no longer works
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -163,7 +190,7 @@ def create_app(settings: Settings) -> FastAPI:
     def _filters(params) -> dict:
         doc = params.get("document") or ""
         return {"collection": params.get("collection") or None,
-                "document_id": int(doc) if str(doc).isdigit() else None,
+                "document_id": parse_id(doc),
                 "type": params.get("type") or None}
 
     def _query(filters: dict) -> str:
@@ -180,7 +207,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     # ---- passages -----------------------------------------------------------------------------
     @app.get("/flags/{flag_id}")
-    def open_flag(request: Request, flag_id: int):
+    def open_flag(request: Request, flag_id: Id):
         user_of(request, REVIEWERS)
         flag = repo.flag(flag_id)
         ref = repo.locate(flag) if flag else None
@@ -191,7 +218,7 @@ def create_app(settings: Settings) -> FastAPI:
                                 + (f"?{query}" if query else ""), status_code=303)
 
     @app.get("/passages/{document_id}/{page_number}/{passage_number}", response_class=HTMLResponse)
-    def passage(request: Request, document_id: int, page_number: int, passage_number: int):
+    def passage(request: Request, document_id: Id, page_number: Id, passage_number: Id):
         user = user_of(request, REVIEWERS)
         view = repo.passage_view(PassageRef(document_id, page_number, passage_number))
         if view is None:
@@ -202,16 +229,15 @@ def create_app(settings: Settings) -> FastAPI:
                       suggestions=_suggestions(view))
 
     @app.post("/passages/{document_id}/{page_number}/{passage_number}", response_class=HTMLResponse)
-    async def act(request: Request, document_id: int, page_number: int, passage_number: int):
+    async def act(request: Request, document_id: Id, page_number: Id, passage_number: Id):
         user = user_of(request, REVIEWERS)
         form = await checked_form(request)
         action = str(form.get("action", ""))
         ref = PassageRef(document_id, page_number, passage_number)
-        flag_ids = [int(x) for x in form.getlist("flag_id") if str(x).isdigit()]
+        flag_ids = [i for i in (parse_id(x) for x in form.getlist("flag_id")) if i is not None]
         filters = _filters(form)
         if action == "skip":
-            skipped = list(request.session.get("skipped", []))[-500:]
-            request.session["skipped"] = skipped + flag_ids
+            app_store.accounts.skip(request.session["sid"], flag_ids)  # in the database, not the cookie
             repo.audit(user.name, "skip", document_id=document_id, ref=ref, flag_ids=flag_ids)
             return _next(request, filters)
         if action not in ACTIONS:
@@ -221,18 +247,21 @@ def create_app(settings: Settings) -> FastAPI:
             base_version = int(form.get("base_version", ""))
         except ValueError:
             raise HTTPException(400, "the form has no base version: reload the page") from None
-        note = str(form.get("note", "")).strip() or None
+        note = clean_text(str(form.get("note", ""))).strip() or None
         if action == "translation":
             view = repo.passage_view(ref)
             links = [f.id for f in (view.flags if view else []) if f.target_document_id is not None and f.id in flag_ids]
             repo.resolve(document_id, links or flag_ids, status, user.name, action=audit_action, ref=ref, note=note)
             return _next(request, filters)
-        text = str(form.get("text", ""))
+        text = clean_text(str(form.get("text", "")))
         if action == "correct" and not text.strip():
             raise HTTPException(400, "a correction cannot be empty; use 'accept' to keep the text as it is")
-        result = repo.save_version(ref, base_version=base_version, kind="correction" if action == "correct"
-                                   else "accepted", text=text, user=user.name, flag_ids=flag_ids,
-                                   flag_status=status, note=note)
+        try:
+            result = repo.save_version(ref, base_version=base_version, kind="correction" if action == "correct"
+                                       else "accepted", text=text, user=user.name, flag_ids=flag_ids,
+                                       flag_status=status, note=note)
+        except LookupError:
+            raise HTTPException(404, "no such passage") from None
         if not result.ok:
             repo.audit(user.name, "conflict", document_id=document_id, ref=ref, flag_ids=flag_ids,
                        note=f"saved over version {base_version}; current is {result.version}")
@@ -243,7 +272,7 @@ def create_app(settings: Settings) -> FastAPI:
         return _next(request, filters)
 
     def _next(request: Request, filters: dict) -> RedirectResponse:
-        skipped = set(request.session.get("skipped", []))
+        skipped = app_store.accounts.skipped(request.session.get("sid") or "")
         items = repo.queue(**filters, limit=1, exclude=skipped)
         query = _query(filters)
         if not items:
@@ -257,7 +286,7 @@ def create_app(settings: Settings) -> FastAPI:
         return render(request, "documents.html", user, documents=repo.documents())
 
     @app.get("/records/{document_id}", response_class=HTMLResponse)
-    def record(request: Request, document_id: int):
+    def record(request: Request, document_id: Id):
         user = user_of(request, EVERYONE)
         view = repo.record_view(document_id)
         if view is None:
@@ -266,8 +295,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     # ---- images -------------------------------------------------------------------------------
     @app.get("/images/pages/{page_id}")
-    def page_image(request: Request, page_id: int, kind: str = "original", crop: str | None = None,
-                   width: int | None = None):
+    def page_image(request: Request, page_id: Id, kind: str = "original", crop: str | None = None,
+                   width: Annotated[int | None, Query(ge=1, le=MAX_CROP_WIDTH * 10)] = None):
         user_of(request, EVERYONE)
         if kind not in ("original", "preprocessed"):
             raise HTTPException(400, "kind is original or preprocessed")
@@ -278,10 +307,10 @@ def create_app(settings: Settings) -> FastAPI:
 
         img = Image.open(io.BytesIO(store.read_bytes(key)))
         if crop:
-            try:
-                x0, y0, x1, y1 = (int(v) for v in crop.split(","))
-            except ValueError:
-                raise HTTPException(400, "crop is x0,y0,x1,y1") from None
+            box_in = parse_box(crop)
+            if box_in is None:
+                raise HTTPException(400, "crop is x0,y0,x1,y1")
+            x0, y0, x1, y1 = box_in
             # boxes are in the page's coordinates; the stored image may be at another scale
             sx = img.width / page_w if page_w else 1.0
             sy = img.height / page_h if page_h else 1.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 
@@ -31,9 +32,20 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
+def limiter_keys(name_key: str, address: str) -> list[str]:
+    """What a failed sign-in counts against: this name from this address, and this address.
+
+    Never the name alone: then anyone could lock a colleague out by typing their name five times,
+    and a correct password from an address that has not failed always gets through. The pair is
+    hashed so that a name of any length (or any characters) makes a short key."""
+    pair = hashlib.sha256(f"{name_key}\n{address}".encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    return [f"name+addr:{pair}", f"addr:{address[:200]}"]
+
+
 class LoginLimiter:
-    """Failed sign-ins per key (user name, client address) in a sliding window, counted in the
-    database (storage.review.ReviewRepository): every web process sees the same failures."""
+    """Failed sign-ins per key (see `limiter_keys`) in a sliding window, counted in the database
+    (storage.accounts.AccountRepository): every web process sees the same failures. Past the limit a
+    key waits until its oldest counted failure leaves the window: a back-off, no CAPTCHA."""
 
     def __init__(self, repo, max_failures: int, window: float):
         self.repo, self.max_failures, self.window = repo, max_failures, window
@@ -61,4 +73,8 @@ def new_csrf_token() -> str:
 
 
 def csrf_ok(session_token: str | None, form_token: str | None) -> bool:
-    return bool(session_token and form_token) and secrets.compare_digest(session_token, form_token)
+    if not (isinstance(session_token, str) and isinstance(form_token, str) and session_token and form_token):
+        return False
+    # as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, an HTTP 500)
+    return secrets.compare_digest(session_token.encode("utf-8", "surrogatepass"),
+                                  form_token.encode("utf-8", "surrogatepass"))
