@@ -380,6 +380,10 @@ class ReviewRepository:
                                      passage_number=ref.passage_number, version=top + 1, kind=kind,
                                      text=text if kind == "correction" else before, base_text=raw, author=user)
                 s.add(new)
+                s.flush()
+                from .search import index_document  # storage.search reads this module's versions
+
+                index_document(s, ref.document_id)
                 self._resolve(s, ref.document_id, flag_ids, flag_status, user)
                 s.add(AuditEvent(user=user, action="correct" if kind == "correction" else "accept",
                                  document_id=ref.document_id, page_number=ref.page_number,

@@ -1,0 +1,206 @@
+"""The search index: every stored passage (its reviewed text) and every record, with a folded
+copy of the text (no tone marks or diacritics, đ -> d, lower case) so "Tran Buu Kiem" finds
+"Trần Bửu Kiếm". SQLite: FTS5 over both columns (table search_fts, migration 0009), the exact
+column weighted up so the exact spelling ranks first. PostgreSQL: tsvectors of both columns
+('simple' configuration: our folding, no stemming), GIN index on the folded one.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, insert, select, text
+from sqlalchemy.orm import Session
+
+from ingest.align.textprep import strip_marks
+
+from . import db
+from .models import Alignment, Document, DocumentStatus, Record
+from .review import effective_passages
+
+# Core table (not an ORM model: PostgreSQL adds generated tsvector columns, SQLite an FTS5 twin)
+search_entries = Table(
+    "search_entries", MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("document_id", Integer, nullable=False),
+    Column("kind", String(10), nullable=False),  # "passage" | "record"
+    Column("page", Integer, nullable=False),  # 0 for a record
+    Column("passage", Integer, nullable=False),  # on its page; 0 for a record
+    Column("doc_passage", Integer),  # 0-based passage index in the document (alignment ids)
+    Column("lang", String(20)),
+    Column("collection", String(200)),
+    Column("text", Text, nullable=False),
+    Column("folded", Text, nullable=False),
+)
+
+# bm25 weights (SQLite) / rank multiplier (PostgreSQL) of a match on the exact spelling
+EXACT_WEIGHT = 4.0
+_TOKEN = re.compile(r"\w+")
+
+
+def fold_char(c: str) -> str:
+    f = strip_marks(c).lower()
+    return f if len(f) == 1 else c.lower()[:1] or c
+
+
+def fold(text: str) -> str:
+    """Same length as the NFC text, character for character, so a match in the folded text is a
+    match at the same offsets in the text (snippets)."""
+    return "".join(fold_char(c) for c in text)
+
+
+def tokens(query: str) -> list[str]:
+    return _TOKEN.findall(unicodedata.normalize("NFC", query))
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    document_id: int
+    kind: str
+    page: int
+    passage: int
+    doc_passage: int | None
+    lang: str | None
+    text: str
+    score: float
+
+
+def _record_text(rec: Record | None) -> str:
+    if rec is None:
+        return ""
+    parts = [rec.record_id, rec.title, rec.date, rec.source_archive, rec.translator]
+    parts += list(rec.subjects or []) + list(rec.places or [])
+    return " · ".join(str(p) for p in parts if p)
+
+
+def index_document(s: Session, document_id: int) -> int:
+    """Replace the document's entries: its passages' current text (a reviewer's version, else the
+    OCR) and its record. A document that is not stored has none. Returns the entries written."""
+    s.execute(delete(search_entries).where(search_entries.c.document_id == document_id))
+    doc = s.get(Document, document_id)
+    if doc is None or doc.status != DocumentStatus.STORED:
+        return 0
+    rows = []
+    for k, (page, number, body) in enumerate(effective_passages(s, document_id)):
+        if body.strip():
+            body = unicodedata.normalize("NFC", body)
+            rows.append({"document_id": document_id, "kind": "passage", "page": page, "passage": number,
+                         "doc_passage": k, "lang": doc.lang, "collection": doc.collection, "text": body,
+                         "folded": fold(body)})
+    rec_text = unicodedata.normalize("NFC", _record_text(s.scalar(select(Record).where(
+        Record.document_id == document_id))))
+    if rec_text:
+        rows.append({"document_id": document_id, "kind": "record", "page": 0, "passage": 0, "doc_passage": None,
+                     "lang": doc.lang, "collection": doc.collection, "text": rec_text, "folded": fold(rec_text)})
+    if rows:
+        s.execute(insert(search_entries), rows)
+    return len(rows)
+
+
+def _quote(t: str) -> str:
+    return '"' + t.replace('"', '""') + '"'
+
+
+class SearchRepository:
+    def __init__(self, url: str):
+        self.sessions = db.sessions(url)
+        self.dialect = db.engine(url).dialect.name
+
+    def index_document(self, document_id: int) -> int:
+        with self.sessions.begin() as s:
+            return index_document(s, document_id)
+
+    def reindex(self) -> int:
+        with self.sessions.begin() as s:
+            s.execute(delete(search_entries))
+            ids = s.scalars(select(Document.id).where(Document.status == DocumentStatus.STORED)
+                            .order_by(Document.id)).all()
+            return sum(index_document(s, i) for i in ids)
+
+    def is_empty(self) -> bool:
+        with self.sessions() as s:
+            return s.scalar(select(search_entries.c.id).limit(1)) is None
+
+    def search(self, query: str, *, lang: str | None = None, collection: str | None = None,
+               limit: int = 20, offset: int = 0) -> tuple[list[Entry], int]:
+        """Best entries first, and how many match in all."""
+        exact = [t.lower() for t in tokens(query)]
+        folded = [fold(t) for t in exact]
+        if not folded:
+            return [], 0
+        filters, params = [], {"limit": limit, "offset": offset}
+        if lang:
+            filters.append("e.lang = :lang")
+            params["lang"] = lang
+        if collection:
+            filters.append("e.collection = :collection")
+            params["collection"] = collection
+        cols = "e.id, e.document_id, e.kind, e.page, e.passage, e.doc_passage, e.lang, e.text"
+        if self.dialect == "postgresql":
+            params |= {"fq": " ".join(folded), "eq": " ".join(exact), "w": EXACT_WEIGHT}
+            where = " AND ".join(["e.folded_tsv @@ plainto_tsquery('simple', :fq)"] + filters)
+            sql = (f"SELECT {cols}, ts_rank(e.folded_tsv, plainto_tsquery('simple', :fq)) + :w * "
+                   f"ts_rank(e.exact_tsv, plainto_tsquery('simple', :eq)) AS score FROM search_entries e "
+                   f"WHERE {where} ORDER BY score DESC, e.id LIMIT :limit OFFSET :offset")
+            count = f"SELECT count(*) FROM search_entries e WHERE {where}"
+        else:
+            params["q"] = (f"(folded : ({' '.join(map(_quote, folded))})) OR "
+                           f"(text : ({' '.join(map(_quote, exact))}))")
+            params["w"] = EXACT_WEIGHT
+            where = " AND ".join(["search_fts MATCH :q"] + filters)
+            sql = (f"SELECT {cols}, -bm25(search_fts, :w, 1.0) AS score FROM search_fts "
+                   f"JOIN search_entries e ON e.id = search_fts.rowid WHERE {where} "
+                   f"ORDER BY score DESC, e.id LIMIT :limit OFFSET :offset")
+            count = (f"SELECT count(*) FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid "
+                     f"WHERE {where}")
+        with self.sessions() as s:
+            rows = s.execute(text(sql), params).all()
+            total = s.execute(text(count), {k: v for k, v in params.items() if k not in ("limit", "offset", "w")}
+                              ).scalar_one()
+        return [Entry(*r[:8], float(r[8])) for r in rows], int(total)
+
+    def context(self, entries: list[Entry]) -> dict[int, tuple[str, str, str | None]]:
+        """Per entry id: (document title, the aligned passage text of the other language or "",
+        that language)."""
+        out: dict[int, tuple[str, str, str | None]] = {}
+        with self.sessions() as s:
+            docs = {d.id: d for d in s.scalars(select(Document).where(
+                Document.id.in_({e.document_id for e in entries})))}
+            recs = {r.document_id: r for r in s.scalars(select(Record).where(
+                Record.document_id.in_(list(docs))))}
+            cache: dict[int, list] = {}
+            for e in entries:
+                rec = recs.get(e.document_id)
+                title = (rec.title if rec and rec.title else None) or docs[e.document_id].filename
+                aligned, other_lang = "", None
+                if e.kind == "passage" and e.doc_passage is not None:
+                    aligned, other_lang = _aligned(s, e.document_id, e.doc_passage, cache)
+                out[e.id] = (title, aligned, other_lang)
+        return out
+
+
+def _aligned(s: Session, document_id: int, index: int, cache: dict) -> tuple[str, str | None]:
+    """The passage(s) of the other document that the newest passage-level alignment links to."""
+    links = s.scalars(select(Alignment).where(
+        Alignment.level == "passage",
+        (Alignment.source_document_id == document_id) | (Alignment.target_document_id == document_id))
+        .order_by(Alignment.id.desc())).all()
+    if not links:
+        return "", None
+    newest = links[0].version, links[0].source_document_id, links[0].target_document_id
+    for a in links:
+        if (a.version, a.source_document_id, a.target_document_id) != newest:
+            continue
+        mine, theirs, other = ((a.source_ids, a.target_ids, a.target_document_id)
+                               if a.source_document_id == document_id
+                               else (a.target_ids, a.source_ids, a.source_document_id))
+        if index in mine:
+            if other not in cache:
+                cache[other] = effective_passages(s, other)
+            texts = [cache[other][j][2] for j in theirs if j < len(cache[other])]
+            lang = s.scalar(select(Document.lang).where(Document.id == other))
+            return " ".join(texts), lang
+    return "", None
