@@ -31,7 +31,7 @@ def dc_fields(doc: ExportDocument) -> list[tuple[str, str]]:
     if m.get("rights"):
         out.append(("rights", str(m["rights"])))
     out.append(("type", str(m.get("type") or "Text")))
-    out.append(("language", LANG.get(m.get("language") or doc.lang, m.get("language") or doc.lang)))
+    out.append(("language", LANG.get(doc.lang, doc.lang)))  # ISO 639-1 from the OCR language code
     for s in m.get("subjects") or []:
         out.append(("subject", str(s)))
     for p in m.get("places") or []:

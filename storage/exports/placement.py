@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from rapidfuzz.distance import Levenshtein
 
+from ingest.align.textprep import strip_marks
+
 from .model import BBox, ExportLine, ExportWord
 
 # Share of OCR words that must be kept or replaced one for one for word placement; below it the
@@ -41,9 +43,15 @@ def place_on_words(lines: list[ExportLine], text: str) -> tuple[list[ExportLine]
     new = text.split()
     if not ocr:
         return lines, "words"
-    ops = Levenshtein.opcodes([w.text for _, w in ocr], new)
-    kept = sum(min(o.src_end - o.src_start, o.dest_end - o.dest_start) for o in ops
-               if o.tag == "equal" or (o.tag == "replace" and o.src_end - o.src_start == o.dest_end - o.dest_start))
+    # aligned on the letters without marks: "hop" -> "họp" is the same word corrected, not a new one
+    ops = Levenshtein.opcodes([strip_marks(w.text).lower() for _, w in ocr], [strip_marks(t).lower() for t in new])
+    kept = 0  # OCR words that are still there, or replaced one for one by a similar word
+    for o in ops:
+        if o.tag == "equal":
+            kept += o.src_end - o.src_start
+        elif o.tag == "replace" and o.src_end - o.src_start == o.dest_end - o.dest_start:
+            kept += sum(Levenshtein.normalized_similarity(w.text.lower(), t.lower()) >= 0.5
+                        for (_, w), t in zip(ocr[o.src_start:o.src_end], new[o.dest_start:o.dest_end]))
     if kept < MIN_WORD_MATCH * len(ocr):
         return place_on_lines(lines, text), "lines"
     placed: list[list[ExportWord]] = [[] for _ in lines]
@@ -52,7 +60,7 @@ def place_on_words(lines: list[ExportLine], text: str) -> tuple[list[ExportLine]
         src, dst = ocr[o.src_start:o.src_end], new[o.dest_start:o.dest_end]
         if o.tag == "equal":
             for (i, w), t in zip(src, dst):
-                placed[i].append(w)
+                placed[i].append(w if w.text == t else ExportWord(t, w.bbox, 100.0, reviewed=True))
         elif o.tag == "delete":
             continue
         elif o.tag == "insert":
