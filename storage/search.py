@@ -7,6 +7,7 @@ column weighted up so the exact spelling ranks first. PostgreSQL: tsvectors of b
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -17,8 +18,8 @@ from sqlalchemy.orm import Session
 from ingest.align.textprep import strip_marks
 
 from . import db
-from .models import Alignment, Document, DocumentStatus, Record
-from .review import effective_passages
+from .models import Alignment, Document, DocumentStatus, Page, Passage, PassageVersion, Record
+from .review import attach_versions, attached_versions, effective_passages
 
 # Core table (not an ORM model: PostgreSQL adds generated tsvector columns, SQLite an FTS5 twin)
 search_entries = Table(
@@ -40,6 +41,7 @@ EXACT_WEIGHT = 4.0
 _TOKEN = re.compile(r"\w+")
 
 
+@functools.cache
 def fold_char(c: str) -> str:
     f = strip_marks(c).lower()
     return f if len(f) == 1 else c.lower()[:1] or c
@@ -47,8 +49,11 @@ def fold_char(c: str) -> str:
 
 def fold(text: str) -> str:
     """Same length as the NFC text, character for character, so a match in the folded text is a
-    match at the same offsets in the text (snippets)."""
-    return "".join(fold_char(c) for c in text)
+    match at the same offsets in the text (snippets). Cached per character: indexing 10,000
+    passages spent 55% of its time here before (0.9 of 1.7 s for 600 passages)."""
+    if text.isascii():
+        return text.lower()
+    return "".join(map(fold_char, text))
 
 
 def tokens(query: str) -> list[str]:
@@ -76,27 +81,60 @@ def _record_text(rec: Record | None) -> str:
     return " · ".join(str(p) for p in parts if p)
 
 
+def _entries(doc: Document, passages: list[tuple[int, int, str]], versions: dict, rec: Record | None) -> list[dict]:
+    """The rows of one stored document: its passages' current text (a reviewer's version, else the
+    OCR) in reading order, and its record."""
+    rows = []
+    for k, (page, number, body) in enumerate(passages):
+        v = versions.get((page, number))
+        body = unicodedata.normalize("NFC", v.text if v is not None else body)
+        if body.strip():
+            rows.append({"document_id": doc.id, "kind": "passage", "page": page, "passage": number,
+                         "doc_passage": k, "lang": doc.lang, "collection": doc.collection, "text": body,
+                         "folded": fold(body)})
+    rec_text = unicodedata.normalize("NFC", _record_text(rec))
+    if rec_text:
+        rows.append({"document_id": doc.id, "kind": "record", "page": 0, "passage": 0, "doc_passage": None,
+                     "lang": doc.lang, "collection": doc.collection, "text": rec_text, "folded": fold(rec_text)})
+    return rows
+
+
 def index_document(s: Session, document_id: int) -> int:
-    """Replace the document's entries: its passages' current text (a reviewer's version, else the
-    OCR) and its record. A document that is not stored has none. Returns the entries written."""
+    """Replace the document's entries. A document that is not stored has none. Returns the entries
+    written."""
     s.execute(delete(search_entries).where(search_entries.c.document_id == document_id))
     doc = s.get(Document, document_id)
     if doc is None or doc.status != DocumentStatus.STORED:
         return 0
-    rows = []
-    for k, (page, number, body) in enumerate(effective_passages(s, document_id)):
-        if body.strip():
-            body = unicodedata.normalize("NFC", body)
-            rows.append({"document_id": document_id, "kind": "passage", "page": page, "passage": number,
-                         "doc_passage": k, "lang": doc.lang, "collection": doc.collection, "text": body,
-                         "folded": fold(body)})
-    rec_text = unicodedata.normalize("NFC", _record_text(s.scalar(select(Record).where(
-        Record.document_id == document_id))))
-    if rec_text:
-        rows.append({"document_id": document_id, "kind": "record", "page": 0, "passage": 0, "doc_passage": None,
-                     "lang": doc.lang, "collection": doc.collection, "text": rec_text, "folded": fold(rec_text)})
+    passages, versions = attached_versions(s, document_id)
+    rows = _entries(doc, passages, versions, s.scalar(select(Record).where(Record.document_id == document_id)))
     if rows:
         s.execute(insert(search_entries), rows)
+    return len(rows)
+
+
+def reindex_all(s: Session) -> int:
+    """Rebuild the whole index with a handful of queries (not a few per document): 10,000
+    passages in documents of 20 took 26 ms a document the per-document way."""
+    s.execute(delete(search_entries))
+    docs = s.scalars(select(Document).where(Document.status == DocumentStatus.STORED).order_by(Document.id)).all()
+    stored = {d.id for d in docs}
+    passages: dict[int, list] = {}
+    for doc_id, p, n, t in s.execute(select(Page.document_id, Page.number, Passage.number, Passage.text)
+                                     .join(Passage, Passage.page_id == Page.id)
+                                     .order_by(Page.document_id, Page.number, Passage.number)):
+        if doc_id in stored:
+            passages.setdefault(doc_id, []).append((p, n, t))
+    latest: dict[int, dict] = {}
+    for v in s.scalars(select(PassageVersion).order_by(PassageVersion.document_id, PassageVersion.version)):
+        latest.setdefault(v.document_id, {})[(v.page_number, v.passage_number)] = v
+    recs = {r.document_id: r for r in s.scalars(select(Record))}
+    rows = []
+    for d in docs:
+        mine = passages.get(d.id, [])
+        rows += _entries(d, mine, attach_versions(mine, latest.get(d.id, {})), recs.get(d.id))
+    for i in range(0, len(rows), 5000):
+        s.execute(insert(search_entries), rows[i:i + 5000])
     return len(rows)
 
 
@@ -115,10 +153,7 @@ class SearchRepository:
 
     def reindex(self) -> int:
         with self.sessions.begin() as s:
-            s.execute(delete(search_entries))
-            ids = s.scalars(select(Document.id).where(Document.status == DocumentStatus.STORED)
-                            .order_by(Document.id)).all()
-            return sum(index_document(s, i) for i in ids)
+            return reindex_all(s)
 
     def is_empty(self) -> bool:
         with self.sessions() as s:
@@ -171,7 +206,7 @@ class SearchRepository:
                 Document.id.in_({e.document_id for e in entries})))}
             recs = {r.document_id: r for r in s.scalars(select(Record).where(
                 Record.document_id.in_(list(docs))))}
-            cache: dict[int, list] = {}
+            cache: dict = {}
             for e in entries:
                 rec = recs.get(e.document_id)
                 title = (rec.title if rec and rec.title else None) or docs[e.document_id].filename
@@ -184,10 +219,13 @@ class SearchRepository:
 
 def _aligned(s: Session, document_id: int, index: int, cache: dict) -> tuple[str, str | None]:
     """The passage(s) of the other document that the newest passage-level alignment links to."""
-    links = s.scalars(select(Alignment).where(
-        Alignment.level == "passage",
-        (Alignment.source_document_id == document_id) | (Alignment.target_document_id == document_id))
-        .order_by(Alignment.id.desc())).all()
+    key = ("links", document_id)
+    if key not in cache:  # hits come in runs from one document: read its links once
+        cache[key] = s.scalars(select(Alignment).where(
+            Alignment.level == "passage",
+            (Alignment.source_document_id == document_id) | (Alignment.target_document_id == document_id))
+            .order_by(Alignment.id.desc())).all()
+    links = cache[key]
     if not links:
         return "", None
     newest = links[0].version, links[0].source_document_id, links[0].target_document_id
@@ -201,6 +239,7 @@ def _aligned(s: Session, document_id: int, index: int, cache: dict) -> tuple[str
             if other not in cache:
                 cache[other] = effective_passages(s, other)
             texts = [cache[other][j][2] for j in theirs if j < len(cache[other])]
-            lang = s.scalar(select(Document.lang).where(Document.id == other))
-            return " ".join(texts), lang
+            if ("lang", other) not in cache:
+                cache[("lang", other)] = s.scalar(select(Document.lang).where(Document.id == other))
+            return " ".join(texts), cache[("lang", other)]
     return "", None
