@@ -110,7 +110,17 @@ def index_document(s: Session, document_id: int) -> int:
     rows = _entries(doc, passages, versions, s.scalar(select(Record).where(Record.document_id == document_id)))
     if rows:
         s.execute(insert(search_entries), rows)
+        _to_fts(s, document_id)
     return len(rows)
+
+
+def _to_fts(s: Session, document_id: int | None) -> None:
+    """SQLite: put the document's new rows (all rows: None) into the FTS5 index."""
+    if s.get_bind().dialect.name != "sqlite":
+        return  # PostgreSQL's tsvectors are generated columns
+    where = "" if document_id is None else " WHERE document_id = :d"
+    s.execute(text(f"INSERT INTO search_fts(rowid, text, folded) SELECT id, text, folded FROM search_entries{where}"),
+              {} if document_id is None else {"d": document_id})
 
 
 def reindex_all(s: Session) -> int:
@@ -135,6 +145,7 @@ def reindex_all(s: Session) -> int:
         rows += _entries(d, mine, attach_versions(mine, latest.get(d.id, {})), recs.get(d.id))
     for i in range(0, len(rows), 5000):
         s.execute(insert(search_entries), rows[i:i + 5000])
+    _to_fts(s, None)
     return len(rows)
 
 
@@ -178,7 +189,8 @@ class SearchRepository:
             params |= {"fq": " ".join(folded), "eq": " ".join(exact), "w": EXACT_WEIGHT}
             where = " AND ".join(["e.folded_tsv @@ plainto_tsquery('simple', :fq)"] + filters)
             sql = (f"SELECT {cols}, ts_rank(e.folded_tsv, plainto_tsquery('simple', :fq)) + :w * "
-                   f"ts_rank(e.exact_tsv, plainto_tsquery('simple', :eq)) AS score FROM search_entries e "
+                   f"ts_rank(e.exact_tsv, plainto_tsquery('simple', :eq)) AS score, count(*) OVER () "
+                   f"FROM search_entries e "
                    f"WHERE {where} ORDER BY score DESC, e.id LIMIT :limit OFFSET :offset")
             count = f"SELECT count(*) FROM search_entries e WHERE {where}"
         else:
@@ -186,15 +198,22 @@ class SearchRepository:
                            f"(text : ({' '.join(map(_quote, exact))}))")
             params["w"] = EXACT_WEIGHT
             where = " AND ".join(["search_fts MATCH :q"] + filters)
-            sql = (f"SELECT {cols}, -bm25(search_fts, :w, 1.0) AS score FROM search_fts "
-                   f"JOIN search_entries e ON e.id = search_fts.rowid WHERE {where} "
-                   f"ORDER BY score DESC, e.id LIMIT :limit OFFSET :offset")
+            # bm25() cannot sit beside a window function: rank inside, count outside
+            sql = (f"SELECT m.*, count(*) OVER () FROM (SELECT {cols}, -bm25(search_fts, :w, 1.0) AS score "
+                   f"FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid WHERE {where}) m "
+                   f"ORDER BY m.score DESC, m.id LIMIT :limit OFFSET :offset")
             count = (f"SELECT count(*) FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid "
                      f"WHERE {where}")
         with self.sessions() as s:
+            # the total comes with the rows (a window count: one full-text match, not two)
             rows = s.execute(text(sql), params).all()
-            total = s.execute(text(count), {k: v for k, v in params.items() if k not in ("limit", "offset", "w")}
-                              ).scalar_one()
+            if rows:
+                total = rows[0][9]
+            elif offset:  # past the last hit: count alone
+                total = s.execute(text(count), {k: v for k, v in params.items()
+                                                if k not in ("limit", "offset", "w")}).scalar_one()
+            else:
+                total = 0
         return [Entry(*r[:8], float(r[8])) for r in rows], int(total)
 
     def context(self, entries: list[Entry]) -> dict[int, tuple[str, str, str | None]]:
@@ -202,14 +221,21 @@ class SearchRepository:
         that language)."""
         out: dict[int, tuple[str, str, str | None]] = {}
         with self.sessions() as s:
-            docs = {d.id: d for d in s.scalars(select(Document).where(
-                Document.id.in_({e.document_id for e in entries})))}
-            recs = {r.document_id: r for r in s.scalars(select(Record).where(
-                Record.document_id.in_(list(docs))))}
+            titles = {i: t or f for i, f, t in s.execute(
+                select(Document.id, Document.filename, Record.title).outerjoin(
+                    Record, Record.document_id == Document.id).where(
+                    Document.id.in_({e.document_id for e in entries})))}
             cache: dict = {}
+            hit_docs = list({e.document_id for e in entries if e.kind == "passage"})
+            for d in hit_docs:
+                cache[("links", d)] = []
+            for a in s.scalars(select(Alignment).where(  # one query for every hit's document
+                    Alignment.level == "passage", Alignment.source_document_id.in_(hit_docs)
+                    | Alignment.target_document_id.in_(hit_docs)).order_by(Alignment.id.desc())):
+                for d in {a.source_document_id, a.target_document_id} & set(hit_docs):
+                    cache[("links", d)].append(a)
             for e in entries:
-                rec = recs.get(e.document_id)
-                title = (rec.title if rec and rec.title else None) or docs[e.document_id].filename
+                title = titles[e.document_id]
                 aligned, other_lang = "", None
                 if e.kind == "passage" and e.doc_passage is not None:
                     aligned, other_lang = _aligned(s, e.document_id, e.doc_passage, cache)

@@ -121,6 +121,14 @@ def test_the_index_follows_corrections_rereading_and_reindex(indexed):
     assert search(store, "Hue").total == 1
     page_two = search(store, "the", lang="eng", limit=2, offset=2)
     assert page_two.offset == 2 and len(page_two.hits) == 2 and page_two.total >= 4
+    with repo.sessions.begin() as s:  # a deleted document leaves the index with its rows
+        s.execute(delete(Document).where(Document.id == other))
+    assert search(store, "khe sanh").total == 0 and search(store, "Hue").total == 1
+    if settings.db_url.startswith("sqlite"):
+        from sqlalchemy import text
+
+        with repo.sessions.begin() as s:  # FTS5 and its content table agree (raises if not)
+            s.execute(text("INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)"))
 
 
 def test_snippets_mark_whole_words_at_the_texts_offsets():

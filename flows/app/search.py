@@ -82,10 +82,11 @@ def snippet_parts(text: str, query: str, width: int = SNIPPET_CHARS) -> tuple[tu
 def search(store: Store, query: str, *, lang: str | None = None, collection: str | None = None,
            limit: int = 20, offset: int = 0) -> SearchPage:
     repo = SearchRepository(store.db_url)
-    if repo.is_empty() and store.documents.document_ids(status="stored"):
-        repo.reindex()  # an index made before migration 0009's data existed: build it once
-    entries, total = repo.search(query, lang=lang, collection=collection, limit=max(1, min(limit, 200)),
-                                 offset=max(0, offset))
+    limit, offset = max(1, min(limit, 200)), max(0, offset)
+    entries, total = repo.search(query, lang=lang, collection=collection, limit=limit, offset=offset)
+    if not total and repo.is_empty() and store.documents.document_ids(status="stored"):
+        repo.reindex()  # documents stored before the index existed (migration 0009): build it once
+        entries, total = repo.search(query, lang=lang, collection=collection, limit=limit, offset=offset)
     context = repo.context(entries)
     return SearchPage(query, [_hit(e, query, context[e.id]) for e in entries], total, offset, limit)
 
