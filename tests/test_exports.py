@@ -205,3 +205,19 @@ def test_reviewed_words_take_the_boxes_of_the_words_they_replace():
     assert [w.text for ln in placed for w in ln.words] == "An entirely different sentence of seven words here".split()
     assert all(ln.words for ln in placed)
     assert place_on_lines([], "x") == []
+
+
+def test_alto_and_page_stay_valid_for_empty_lines_passages_and_boxes():
+    from storage.exports.alto import alto_page
+    from storage.exports.model import ExportDocument, ExportPage, ExportPassage
+    from storage.exports.pagexml import page_xml
+
+    word = ExportWord("Đảng", (5, 5, 5, 5), 50.0, "Đàng", 30.0)  # a zero-size box
+    lines = (ExportLine((0, 0, 10, 10), (), 0.0, 0), ExportLine((0, 0, 10, 10), (word,), 50.0, 1))
+    passages = (ExportPassage(0, (0, 0, 10, 10), lines, "Đảng", "Dang", 1, "lines"),
+                ExportPassage(1, (0, 0, 0, 0), (), "", ""))
+    pg = ExportPage(1, 0, 0, 300, "ocr", "k.png", "preprocessed", passages)
+    doc = ExportDocument(1, "f.tif", "vie", None, {}, (pg,))
+    alto = alto_page(doc, pg, "k.png")
+    assert validate("alto", alto) is None and validate("page", page_xml(doc, pg, None)) is None
+    assert b'<ALTERNATIVE PURPOSE="second reading">\xc4\x90\xc3\xa0ng</ALTERNATIVE>' in alto

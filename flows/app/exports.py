@@ -85,13 +85,15 @@ def page_image(store: Store, page: ExportPage) -> tuple[str | None, bytes | None
     return None, None
 
 
-def _jsonl(store: Store, document_id: int, words: bool) -> bytes:
+def _jsonl(store: Store, document_id: int, words: bool, raw: bool) -> bytes:
     from storage.export import document_dict
 
     doc = store.documents.get_document(document_id, full=True)
+    if doc is None:
+        raise NothingToExport(f"no document {document_id}")
     d = document_dict(doc, with_words=words, alignments=store.alignments.alignments(doc.id),
                       sentences=store.alignments.sentences(doc.id), flags=store.flags.flags(doc.id),
-                      versions=store.review.versions(doc.id))
+                      versions=None if raw else store.review.versions(doc.id))
     return (json.dumps(d, ensure_ascii=False) + "\n").encode("utf-8")
 
 
@@ -101,7 +103,7 @@ def document_files(store: Store, document_id: int, fmt: ExportFormat, *, raw: bo
     repo = ExportRepository(store.db_url)
     mt = MEDIA_TYPE[fmt]
     if fmt is ExportFormat.JSONL:
-        return [ExportFile(f"doc{document_id}.jsonl", _jsonl(store, document_id, words), mt)]
+        return [ExportFile(f"doc{document_id}.jsonl", _jsonl(store, document_id, words, raw), mt)]
     if fmt in PER_PAIR:
         pair = repo.pair(document_id, raw=raw)
         if pair is None or (fmt is not ExportFormat.TEI and not pair.pairs):

@@ -72,6 +72,8 @@ def alto_page(doc: ExportDocument, page: ExportPage, image_name: str | None) -> 
     for ps in page.passages:
         block = _el(space, "TextBlock", ID=f"p{page.number}_b{ps.number}", **_box(ps.bbox))
         for ln in ps.lines:
+            if not ln.words:  # ALTO wants a String in every line (a reviewer's shorter text may leave one empty)
+                continue
             line = _el(block, "TextLine", ID=f"p{page.number}_l{ln.number}", **_box(ln.bbox))
             for j, w in enumerate(ln.words):
                 if j:
