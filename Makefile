@@ -2,8 +2,9 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd fonts-freefont-ttf fonts-noto-mono
-# Debian's Chromium drives the review page's browser tests (Playwright, no browser download)
-TEST_APT_PACKAGES := chromium
+# Debian's Chromium drives the review page's browser tests (Playwright, no browser download);
+# qpdf and poppler-utils (pdftoppm) check the exported searchable PDFs
+TEST_APT_PACKAGES := chromium qpdf poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system test-system demo test bench samples clean-demo

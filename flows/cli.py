@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 from pathlib import Path
 from typing import Optional
@@ -182,15 +180,19 @@ def status(limit: int = typer.Option(5, help="How many recent runs to list.")) -
 
 @app.command()
 def show(doc_id: int = typer.Argument(..., help="Document id (see `status` or `export`)."),
-         text: bool = typer.Option(True, "--text/--no-text", help="Print each page's text.")) -> None:
-    """Show one document: metadata, pages and their text."""
+         text: bool = typer.Option(True, "--text/--no-text", help="Print each page's text."),
+         raw: bool = typer.Option(False, "--raw", help="The OCR as read, without reviewers' corrections.")) -> None:
+    """Show one document: metadata, pages and their text (reviewed passages marked ✎)."""
     from storage.export import document_dict
-    from storage.repository import Repository
 
-    doc = Repository(_settings().db_url).get_document(doc_id, full=True)
+    from .app.store import open_store
+
+    store = open_store(_settings())
+    doc = store.documents.get_document(doc_id, full=True)
     if doc is None:
         _fail(f"no document {doc_id}")
-    d = document_dict(doc)
+    versions = {} if raw else store.review.versions(doc_id)
+    d = document_dict(doc, versions=versions)
     out.print(f"document {d['id']}  {d['status']}  {d['source']}", markup=False)
     out.print(f"sha256 {d['sha256']}  {d['media_type']}  collection {d['collection'] or '-'}  lang {d['lang']}",
               markup=False)
@@ -204,49 +206,15 @@ def show(doc_id: int = typer.Argument(..., help="Document id (see `status` or `e
                   f"skew {p['skew']:.2f}, {len(p['lines'])} lines, psm {p['ocr']['params'].get('psm', '-')}",
                   markup=False)
         if text:
-            out.print(p["text"], markup=False)
-
-
-@app.command()
-def export(
-    format: str = typer.Option("jsonl", "--format", "-f", help="Output format (jsonl)."),
-    output: Optional[Path] = typer.Option(None, "--out", "-o", help="File to write (default: stdout)."),
-    status: str = typer.Option("stored", help="Which documents: stored, quarantined or all."),
-    collection: Optional[str] = typer.Option(None, help="Only this collection."),
-    words: bool = typer.Option(False, help="Include words with boxes under each line."),
-) -> None:
-    """Export documents as JSON Lines, one object per document."""
-    if format != "jsonl":
-        _fail(f"--format {format!r}: only jsonl is supported")
-    from storage.export import document_dict
-    from storage.repository import AlignmentRepository, FlagRepository, Repository
-    from storage.review import ReviewRepository
-
-    settings = _settings()
-    repo = Repository(settings.db_url)
-    review = ReviewRepository(settings.db_url)
-    links = AlignmentRepository(settings.db_url)
-    flag_repo = FlagRepository(settings.db_url)
-    target = None
-    tmp = None
-    if output:
-        tmp = output.with_name(f".{output.name}.tmp")
-        target = tmp.open("w", encoding="utf-8")
-    stream = target or sys.stdout
-    n = 0
-    try:
-        for doc in repo.iter_documents(status=None if status == "all" else status, collection=collection):
-            d = document_dict(doc, with_words=words, alignments=links.alignments(doc.id),
-                              sentences=links.sentences(doc.id), flags=flag_repo.flags(doc.id),
-                              versions=review.versions(doc.id))
-            stream.write(json.dumps(d, ensure_ascii=False) + "\n")
-            n += 1
-    finally:
-        if target:
-            target.close()
-    if tmp:
-        tmp.replace(output)  # a reader never sees half an export
-        err.print(f"wrote {n} document(s) to {output}")
+            for n, ps in enumerate(p["passages"]):
+                rv = ps.get("reviewed")
+                if rv and rv["text"] != ps["text"]:  # a reviewer's correction: mark it, keep the OCR at hand
+                    out.print(f"✎ {rv['text']}\n  [reviewed v{rv['version']} by {rv['by']}; OCR: {ps['text']}]",
+                              markup=False)
+                else:
+                    out.print(ps["text"], markup=False)
+                if n < len(p["passages"]) - 1:
+                    out.print("", markup=False)
 
 
 @app.command()
@@ -328,6 +296,10 @@ def nightly(inbox: Optional[Path] = typer.Option(None, help="Inbox folder (defau
 
 
 def _register_optional_commands() -> None:
+    from .export_cli import export_command, search_command
+
+    app.command("export")(export_command)
+    app.command("search")(search_command)
     try:
         from .align_cli import align_command
     except ImportError:

@@ -43,6 +43,15 @@ def _word(w) -> dict:
     return item
 
 
+def _reviewed_text(page, versions: dict) -> str:
+    """The page's text with each passage's reviewed version in place of its OCR (same layout as
+    Page.text: passages separated by a blank line)."""
+    if not any(k[0] == page.number for k in versions):
+        return page.text
+    return "\n\n".join(versions[(page.number, ps.number)].text if (page.number, ps.number) in versions
+                        else ps.text for ps in page.passages)
+
+
 def document_dict(doc: Document, *, with_words: bool = False, alignments=None, sentences=None, flags=None,
                   versions=None) -> dict:
     """versions: {(page, passage): VersionInfo} of reviewers' versions (storage.review); a passage
@@ -56,10 +65,12 @@ def document_dict(doc: Document, *, with_words: bool = False, alignments=None, s
             if with_words:
                 item["words"] = [_word(w) for w in ln.words]
             lines.append(item)
+        reviewed = _reviewed_text(p, versions)
         pages.append({
             "number": p.number,
             "text_source": p.text_source,
-            "text": p.text,
+            "text": reviewed,  # the reviewed text: reviewers' versions over the OCR
+            **({"ocr_text": p.text} if reviewed != p.text else {}),
             "mean_confidence": p.mean_confidence,
             "rotation": p.rotation,
             "skew": p.skew,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from ingest.model import PageText
 
 from . import db
+from .search import index_document
 from .models import (Alignment, Document, DocumentStatus, Flag, IngestRun, Line, MachineTranslation, Page,
                      Passage, Record, Sentence, Word, utcnow)
 
@@ -145,11 +146,15 @@ class Repository:
         with self.sessions.begin() as s:
             doc = s.get(Document, document_id)
             doc.status, doc.error_reason = DocumentStatus.QUARANTINED, reason
+            s.flush()
+            index_document(s, document_id)  # out of the index if it was in
 
     def mark_stored(self, document_id: int) -> None:
         with self.sessions.begin() as s:
             doc = s.get(Document, document_id)
             doc.status, doc.error_reason = DocumentStatus.STORED, None
+            s.flush()
+            index_document(s, document_id)  # searchable from the moment it is stored
 
     def set_record(self, document_id: int, metadata: dict) -> None:
         values = {k: metadata.get(k) for k in RECORD_FIELDS if metadata.get(k) not in (None, "", [])}
@@ -165,6 +170,8 @@ class Repository:
                 setattr(rec, k, v)
             if extra:
                 rec.extra = {**(rec.extra or {}), **extra}
+            s.flush()
+            index_document(s, document_id)  # a no-op until the document is stored
 
     # ---- pages ------------------------------------------------------------------------------
     def save_page(self, document_id: int, page: PageText, *, original_image: str | None,
@@ -196,6 +203,7 @@ class Repository:
                                             x0=p.bbox[0], y0=p.bbox[1], x1=p.bbox[2], y1=p.bbox[3]))
             s.add(row)
             s.flush()
+            index_document(s, document_id)  # a page read again (reprocess) of a stored document
             return row.id
 
     # ---- reading ----------------------------------------------------------------------------

@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from .accounts import ROLES, AccountRepository  # noqa: F401  (ROLES: imported from here by callers)
-from .models import (Alignment, AuditEvent, Document, DocumentStatus, Flag, Page, Passage, PassageVersion,
-                     Sentence, utcnow)
+from .models import (Alignment, AuditEvent, Document, DocumentStatus, Flag, Page,
+                     Passage, PassageVersion, Record, Sentence, utcnow)
 
 RESOLVED = ("accepted", "corrected", "translation_problem")
 # A version made on one OCR reading still applies after a re-read if the passage text is this close
@@ -159,7 +159,7 @@ class ReviewRepository(AccountRepository):
 
     # ---- the queue ----------------------------------------------------------------------------
     def queue(self, *, collection: str | None = None, document_id: int | None = None, type: str | None = None,
-              limit: int = 200, exclude: set[int] | frozenset = frozenset()) -> list[QueueItem]:
+              limit: int = 200, offset: int = 0, exclude: set[int] | frozenset = frozenset()) -> list[QueueItem]:
         """Open flags, most severe first, then in reading order."""
         with self.sessions() as s:
             q = (select(Flag, Document.filename, Document.collection).join(Document, Document.id == Flag.document_id)
@@ -173,7 +173,7 @@ class ReviewRepository(AccountRepository):
             if exclude:
                 q = q.where(Flag.id.not_in(list(exclude)))
             q = q.order_by(Flag.rank.desc(), Flag.document_id, Flag.page_number, Flag.line_number, Flag.word_number,
-                           Flag.link_number, Flag.id).limit(limit)
+                           Flag.link_number, Flag.id).limit(limit).offset(offset)
             return [QueueItem(f.id, f.severity, f.type, f.evidence, f.document_id, fn, coll, f.page_number,
                               f.line_number, f.level) for f, fn, coll in s.execute(q).all()]
 
@@ -318,6 +318,10 @@ class ReviewRepository(AccountRepository):
                                      passage_number=ref.passage_number, version=top + 1, kind=kind,
                                      text=text if kind == "correction" else before, base_text=raw, author=user)
                 s.add(new)
+                s.flush()
+                from .search import index_document  # storage.search reads this module's versions
+
+                index_document(s, ref.document_id)
                 self._resolve(s, ref.document_id, flag_ids, flag_status, user)
                 s.add(AuditEvent(user=user, action="correct" if kind == "correction" else "accept",
                                  document_id=ref.document_id, page_number=ref.page_number,
@@ -361,16 +365,36 @@ class ReviewRepository(AccountRepository):
             return list(s.scalars(q))
 
     # ---- records ------------------------------------------------------------------------------
-    def documents(self, limit: int = 500) -> list[tuple[Document, int]]:
-        """Stored documents with their count of open flags."""
+    def documents(self, *, text: str | None = None, collection: str | None = None, limit: int = 50,
+                  offset: int = 0) -> tuple[list[tuple[Document, int]], int]:
+        """Stored documents with their count of open flags, one page of them, and how many match in
+        all. text: part of the title, record id or file name (any case); or a document id."""
         with self.sessions() as s:
+            where = [Document.status == DocumentStatus.STORED]
+            if collection:
+                where.append(Document.collection == collection)
+            if text and text.strip():
+                like = f"%{text.strip().lower()}%"
+                cond = (func.lower(Record.title).like(like) | func.lower(Record.record_id).like(like)
+                        | func.lower(Document.filename).like(like))
+                if text.strip().isdigit():
+                    cond = cond | (Document.id == int(text.strip()))
+                where.append(cond)
+            base = select(Document.id).outerjoin(Record, Record.document_id == Document.id).where(*where)
+            total = int(s.scalar(select(func.count()).select_from(base.subquery())) or 0)
             open_count = (select(Flag.document_id, func.count().label("n")).where(Flag.status == "open")
                           .group_by(Flag.document_id).subquery())
             rows = s.execute(select(Document, func.coalesce(open_count.c.n, 0))
                              .outerjoin(open_count, open_count.c.document_id == Document.id)
-                             .where(Document.status == DocumentStatus.STORED)
-                             .options(selectinload(Document.record)).order_by(Document.id).limit(limit)).all()
-            return [(d, int(n)) for d, n in rows]
+                             .where(Document.id.in_(base))
+                             .options(selectinload(Document.record)).order_by(Document.id)
+                             .limit(limit).offset(offset)).all()
+            return [(d, int(n)) for d, n in rows], total
+
+    def collections(self) -> list[str]:
+        with self.sessions() as s:
+            return [c for c in s.scalars(select(Document.collection).distinct().where(
+                Document.status == DocumentStatus.STORED).order_by(Document.collection)) if c]
 
     def record_view(self, document_id: int) -> dict | None:
         """A document as an archive's public record page shows it: metadata, page images, and the

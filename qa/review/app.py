@@ -30,6 +30,7 @@ from storage.review import PassageRef, ReviewRepository
 from .auth import LoginLimiter, csrf_ok, new_csrf_token
 from .inputs import MAX_ID, clean_text, has_nul, parse_box, parse_id
 from .reprocess import Reprocessor
+from .routes_exports import add_export_and_search_routes
 
 HERE = Path(__file__).parent
 REVIEWERS = ("reviewer", "admin")
@@ -42,6 +43,8 @@ ACTIONS = {  # form button -> (flag status, audit action)
 MAX_CROP_WIDTH = 2000
 # ids in paths: a number the database's INTEGER holds, else a clean 404 (not an overflow 500)
 Id = Annotated[int, PathParam(ge=0, le=MAX_ID)]
+PAGE_SIZE = 50  # records per page of /documents
+QUEUE_PAGE = 300  # flags per page of /queue
 CSP = ("default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -201,9 +204,14 @@ def create_app(settings: Settings) -> FastAPI:
     def queue(request: Request):
         user = user_of(request, REVIEWERS)
         filters = _filters(request.query_params)
-        items = repo.queue(**filters, limit=300)
+        try:
+            page = max(int(request.query_params.get("page", "1")), 1)
+        except ValueError:
+            page = 1
+        items = repo.queue(**filters, limit=QUEUE_PAGE + 1, offset=(page - 1) * QUEUE_PAGE)
+        more, items = len(items) > QUEUE_PAGE, items[:QUEUE_PAGE]  # one more row says there is a next page
         return render(request, "queue.html", user, items=items, filters=filters, options=repo.queue_filters(),
-                      query=_query(filters))
+                      query=_query(filters), page=page, more=more)
 
     # ---- passages -----------------------------------------------------------------------------
     @app.get("/flags/{flag_id}")
@@ -281,9 +289,17 @@ def create_app(settings: Settings) -> FastAPI:
 
     # ---- records ------------------------------------------------------------------------------
     @app.get("/documents", response_class=HTMLResponse)
-    def documents(request: Request):
+    def documents(request: Request, q: str = "", collection: str = "", page: int = 1):
         user = user_of(request, EVERYONE)
-        return render(request, "documents.html", user, documents=repo.documents())
+        page = max(page, 1)
+        rows, total = repo.documents(text=q or None, collection=collection or None, limit=PAGE_SIZE,
+                                     offset=(page - 1) * PAGE_SIZE)
+        query = urllib.parse.urlencode({k: v for k, v in (("q", q), ("collection", collection)) if v})
+        return render(request, "documents.html", user, documents=rows, total=total, page=page,
+                      pages=max(1, -(-total // PAGE_SIZE)), q=q, collection=collection,
+                      collections=repo.collections(), query=query)
+
+    add_export_and_search_routes(app, settings, user_of=user_of, render=render, everyone=EVERYONE)
 
     @app.get("/records/{document_id}", response_class=HTMLResponse)
     def record(request: Request, document_id: Id):

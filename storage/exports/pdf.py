@@ -1,0 +1,160 @@
+"""A searchable PDF of one document, PDF/A-2b in structure.
+
+Each page: the stored page image embedded by img2pdf (JPEG, CCITT G4 TIFF and PNG pass through
+without re-encoding), under an invisible text layer (render mode 3) that fpdf2 writes with an
+embedded subset of FreeSans (it has every Vietnamese letter); pikepdf lays the text over the
+image as a form, writes the Dublin Core XMP from the record and the sRGB output intent.
+
+Each word is drawn at its box: font size from the line's height, stretched horizontally so the
+word spans its box, on the line's baseline, so a selection or a search hit lands on the word.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import img2pdf
+import pikepdf
+from fpdf import FPDF
+from fpdf.enums import TextMode
+from PIL import Image, ImageCms
+
+from .dc import dc_fields
+from .model import ExportDocument, ExportPage
+
+FONT_CANDIDATES = ("/usr/share/fonts/truetype/freefont/FreeSans.ttf",  # Debian fonts-freefont-ttf
+                   "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+# FreeSans: ascent 0.9, descent 0.2 of the em; a line box spans ascender to descender, so the
+# em is about the box height / 1.1 and the baseline sits 0.2 em above the box bottom.
+EM_PER_LINE_HEIGHT = 1 / 1.1
+DESCENT = 0.2
+
+
+class PdfExportError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class PdfPageInput:
+    page: ExportPage
+    image: bytes | None  # the stored image whose pixels the boxes are in; None: text only
+    dpi: int  # pixels per inch of that image (the page's recorded dpi)
+
+
+def font_path() -> str:
+    for p in FONT_CANDIDATES:
+        if Path(p).is_file():
+            return p
+    raise PdfExportError("no Unicode font for the PDF text layer: install fonts-freefont-ttf")
+
+
+def srgb_profile() -> bytes:
+    """An sRGB ICC profile made by LittleCMS (through Pillow): nothing to download or ship."""
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def _image_pdf(image: bytes, dpi: int) -> bytes:
+    layout = img2pdf.get_fixed_dpi_layout_fun((dpi, dpi))
+    try:
+        return img2pdf.convert(image, layout_fun=layout, rotation=img2pdf.Rotation.ifvalid)
+    except img2pdf.AlphaChannelError:
+        # PDF/A forbids soft masks anyway: flatten on white, store losslessly
+        with Image.open(io.BytesIO(image)) as im:
+            flat = Image.new("RGB", im.size, "white")
+            flat.paste(im.convert("RGBA"), mask=im.convert("RGBA").getchannel("A"))
+        buf = io.BytesIO()
+        flat.save(buf, format="PNG")
+        return img2pdf.convert(buf.getvalue(), layout_fun=layout)
+
+
+def _text_layer(pages: list[PdfPageInput], sizes: list[tuple[float, float]], font: str) -> bytes:
+    pdf = FPDF(unit="pt")
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(0, 0, 0)
+    pdf.add_font("body", "", font)
+    for item, (w_pt, h_pt) in zip(pages, sizes):
+        pdf.add_page(format=(w_pt, h_pt))
+        k = 72.0 / item.dpi
+        visible = item.image is None  # a plain text file: show the text itself
+        pdf.text_mode = TextMode.FILL if visible else TextMode.INVISIBLE
+        for line in item.page.lines:
+            words = [w for w in line.words if w.text]
+            if not words:
+                continue
+            x0, y0, x1, y1 = line.bbox
+            size = max((y1 - y0) * k * EM_PER_LINE_HEIGHT, 1.0)
+            pdf.set_font("body", size=size)
+            baseline = y1 * k - DESCENT * size
+            for j, w in enumerate(words):
+                text = w.text + (" " if j < len(words) - 1 else "")
+                pdf.set_stretching(100.0)  # measure unstretched (fpdf2 applies the current stretching)
+                natural = pdf.get_string_width(w.text)
+                box_w = max(w.bbox[2] - w.bbox[0], 1) * k
+                pdf.set_stretching(max(min(100.0 * box_w / natural, 1000.0), 1.0) if natural else 100.0)
+                pdf.text(w.bbox[0] * k, baseline, text)
+        pdf.set_stretching(100.0)
+    return bytes(pdf.output())
+
+
+def _metadata(pdf: pikepdf.Pdf, doc: ExportDocument) -> None:
+    fields = dc_fields(doc)
+    bags: dict[str, set[str]] = {}
+    with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+        for name, value in fields:
+            if name == "title":
+                meta["dc:title"] = value
+            elif name == "rights":
+                meta["dc:rights"] = value
+            elif name == "date":
+                meta["dc:date"] = [value]
+            elif name in ("identifier", "source", "coverage"):
+                if f"dc:{name}" not in meta:
+                    meta[f"dc:{name}"] = value
+            elif name != "format":
+                bags.setdefault(name, set()).add(value)
+        for name, values in bags.items():
+            meta[f"dc:{name}"] = values
+        meta["dc:format"] = "application/pdf"
+        meta["xmp:CreatorTool"] = "archive-ingest"
+        meta["pdf:Producer"] = f"archive-ingest (img2pdf {img2pdf.__version__}, pikepdf {pikepdf.__version__})"
+        meta["pdfaid:part"] = "2"
+        meta["pdfaid:conformance"] = "B"
+
+
+def searchable_pdf(doc: ExportDocument, pages: list[PdfPageInput]) -> bytes:
+    if not pages:
+        raise PdfExportError(f"document {doc.id} has no pages to export")
+    out = pikepdf.new()
+    sizes = []
+    sources = []  # pages copied from another Pdf read their streams from it until `out` is saved
+    for item in pages:
+        if item.image is not None:
+            single = pikepdf.open(io.BytesIO(_image_pdf(item.image, item.dpi)))
+            sources.append(single)
+            out.pages.extend(single.pages)
+            box = out.pages[-1].mediabox
+            sizes.append((float(box[2]) - float(box[0]), float(box[3]) - float(box[1])))
+        else:
+            w = max(item.page.width, 1) * 72.0 / item.dpi
+            h = max(item.page.height, 1) * 72.0 / item.dpi
+            out.add_blank_page(page_size=(w, h))
+            sizes.append((w, h))
+    text = pikepdf.open(io.BytesIO(_text_layer(pages, sizes, font_path())))
+    sources.append(text)
+    for page, layer in zip(out.pages, text.pages):
+        page.add_overlay(out.copy_foreign(layer.as_form_xobject()))
+    icc = out.make_stream(srgb_profile())
+    icc["/N"] = 3
+    out.Root.OutputIntents = pikepdf.Array([pikepdf.Dictionary(
+        Type=pikepdf.Name.OutputIntent, S=pikepdf.Name.GTS_PDFA1, OutputConditionIdentifier="sRGB",
+        Info="sRGB IEC61966-2.1", DestOutputProfile=icc)])
+    _metadata(out, doc)
+    buf = io.BytesIO()
+    try:
+        out.save(buf, deterministic_id=True)
+    finally:
+        for src in sources:
+            src.close()
+    return buf.getvalue()

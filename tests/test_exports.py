@@ -1,0 +1,223 @@
+"""Exports of the bundled examples on SQLite and PostgreSQL, with a reviewer's corrections: ALTO and
+PAGE-XML validate against the shared schemas, hOCR/TEI/TMX/DC parse with the structure documented,
+TSV reads back, the searchable PDF carries the reviewed text at the word boxes and passes qpdf."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import replace
+
+import pytest
+from lxml import etree
+from sqlalchemy import delete
+from typer.testing import CliRunner
+
+from bench.export_checks import check_pdf, validate
+from flows.app.exports import ExportFormat, NothingToExport, document_files, download
+from flows.app.store import open_store
+from storage.exports.load import ExportRepository
+from storage.exports.model import ExportLine, ExportWord
+from storage.exports.placement import place_on_lines, place_on_words
+from storage.models import Document
+from storage.review import PassageRef, ReviewRepository
+from tests.samples import ingest_examples
+
+ADDED = "và nghiên cứu kỹ"  # a reviewer adds words the OCR does not have
+UNTOUCHED = "Bộ Chính trị"  # the signature: a passage nobody corrected stays the OCR
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def corpus(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(f"exports-{request.param}")
+    from ingest.settings import Settings
+
+    settings = Settings(db_url=f"sqlite:///{tmp}/archive.db", files_dir=str(tmp / "files"), workers=1)
+    if request.param == "postgresql":
+        settings = replace(settings, db_url=request.getfixturevalue("pg_database"))
+        from storage.repository import Repository
+
+        with Repository(settings.db_url).sessions.begin() as s:  # shared by the test session
+            s.execute(delete(Document))
+    ids = ingest_examples(settings)
+    store = open_store(settings)
+    vi = ids["cable-417-vi.tif"]
+    doc = ExportRepository(settings.db_url).document(vi)
+    target = next(ps for p in doc.pages for ps in p.passages if ps.text.startswith("1. Bộ Chính trị"))
+    page = next(p.number for p in doc.pages if target in p.passages)
+    fixed = target.text.replace("đã nhận được", f"đã nhận được {ADDED}")
+    assert fixed != target.text
+    saved = ReviewRepository(settings.db_url).save_version(
+        PassageRef(vi, page, target.number), base_version=0, kind="correction", text=fixed, user="alice",
+        flag_ids=[], flag_status="corrected")
+    assert saved.ok
+    yield settings, store, ids, fixed, target.text
+
+
+def test_alto_and_page_validate_for_every_page(corpus):
+    settings, store, ids, fixed, ocr = corpus
+    for doc_id in ids.values():
+        for fmt, kind in ((ExportFormat.ALTO, "alto"), (ExportFormat.PAGE, "page")):
+            files = document_files(store, doc_id, fmt)
+            assert len(files) == len(ExportRepository(settings.db_url).document(doc_id).pages)
+            for f in files:
+                assert validate(kind, f.data) is None, (f.name, validate(kind, f.data))
+
+
+def test_reviewed_text_by_default_and_raw_ocr_on_request(corpus):
+    settings, store, ids, fixed, ocr = corpus
+    vi = ids["cable-417-vi.tif"]
+    alto_ns = {"a": "http://www.loc.gov/standards/alto/ns-v4#"}
+
+    def strings(raw: bool) -> list[str]:
+        out = []
+        for f in document_files(store, vi, ExportFormat.ALTO, raw=raw):
+            out += etree.fromstring(f.data).xpath("//a:String/@CONTENT", namespaces=alto_ns)
+        return out
+
+    reviewed, raw = strings(False), strings(True)
+    assert "nghiên" in reviewed and "kỹ" in reviewed and "nghiên" not in raw
+    txt = " ".join(f.data.decode() for f in document_files(store, vi, ExportFormat.TXT)).split()
+    assert " ".join(fixed.split()) in " ".join(txt) and UNTOUCHED in " ".join(txt)
+    hocr = etree.fromstring(document_files(store, vi, ExportFormat.HOCR)[0].data)
+    xh = {"h": "http://www.w3.org/1999/xhtml"}
+    assert hocr.xpath("//h:p[@data-reviewed-version]", namespaces=xh)
+    words = hocr.xpath("//h:span[@class='ocrx_word']/@title", namespaces=xh)
+    assert words and all(t.startswith("bbox ") and "x_wconf" in t for t in words)
+    alto = etree.fromstring(document_files(store, vi, ExportFormat.ALTO)[0].data)
+    steps = alto.xpath("//a:Processing/a:processingCategory/text()", namespaces=alto_ns)
+    assert "contentGeneration" in steps and "contentModification" in steps
+
+
+def test_searchable_pdf(corpus):
+    settings, store, ids, fixed, ocr = corpus
+    for name, doc_id in ids.items():
+        data = document_files(store, doc_id, ExportFormat.PDF)[0].data
+        doc = ExportRepository(settings.db_url).document(doc_id)
+        report = check_pdf(data, doc)
+        assert report.qpdf_ok and report.renders, name
+        assert report.cer <= 0.005, (name, report.cer)
+        assert report.words and report.words_in_box / report.words >= 0.99, (name, report)
+        assert report.size_ok, (name, report.size, report.image_bytes)
+        if name == "cable-417-vi.tif":
+            import pdfplumber
+
+            with pdfplumber.open(io.BytesIO(data)) as pdf:
+                assert ADDED in " ".join(p.extract_text() for p in pdf.pages)
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(document_files(store, ids["cable-417-vi.tif"], ExportFormat.PDF)[0].data)) as p:
+        meta = p.open_metadata()
+        assert meta["pdfaid:part"] == "2" and meta["pdfaid:conformance"] == "B"
+        assert meta["dc:title"] == "Politburo Cable No. 417 to COSVN"
+        assert "sample-417" in str(meta.get("dc:identifier"))
+        intent = p.Root.OutputIntents[0]
+        assert intent.S == "/GTS_PDFA1" and intent.DestOutputProfile.N == 3
+        fonts = [f for pg in p.pages for xo in pg.Resources.XObject.values() if xo.Subtype == "/Form"
+                 for f in xo.Resources.Font.values()]
+        assert fonts and all("/FontFile2" in (f.DescendantFonts[0].FontDescriptor if "/DescendantFonts" in f
+                                              else f.FontDescriptor) for f in fonts)
+
+
+def test_pair_formats(corpus):
+    settings, store, ids, fixed, ocr = corpus
+    vi, en = ids["cable-417-vi.tif"], ids["cable-417-en.pdf"]
+    tei = etree.fromstring(document_files(store, en, ExportFormat.TEI)[0].data)
+    ns = {"t": "http://www.tei-c.org/ns/1.0"}
+    assert tei.xpath("/t:TEI/t:teiHeader/t:fileDesc/t:titleStmt/t:title/text()", namespaces=ns)[0] == \
+        "Politburo Cable No. 417 to COSVN"
+    assert tei.xpath("//t:publicationStmt/t:idno[@type='record']/text()", namespaces=ns) == ["sample-417"]
+    texts = tei.xpath("/t:TEI/t:text/t:group/t:text", namespaces=ns)
+    assert [t.get("{http://www.w3.org/XML/1998/namespace}lang") for t in texts] == ["vi", "en"]
+    ids_ = set(tei.xpath("//@xml:id", namespaces=ns))
+    links = tei.xpath("//t:standOff/t:linkGrp[@type='sentences']/t:link", namespaces=ns)
+    assert links and all(ref[1:] in ids_ for ln in links for ref in ln.get("target").split())
+    assert all(0 <= float(ln.get("cert")) <= 1 for ln in links)
+    assert tei.xpath("//t:text[@type='original']//t:p[@resp='#reviewer']", namespaces=ns)
+    tmx = etree.fromstring(document_files(store, vi, ExportFormat.TMX)[0].data)
+    assert tmx.get("version") == "1.4" and tmx.find("header").get("srclang") == "vi"
+    tus = tmx.findall("body/tu")
+    assert tus and all(len(tu.findall("tuv")) == 2 and tu.find("prop[@type='x-confidence']") is not None
+                       for tu in tus)
+    rows = list(csv.reader(io.StringIO(document_files(store, vi, ExportFormat.TSV)[0].data.decode()),
+                           delimiter="\t"))
+    assert rows[0][-1] == "confidence" and len(rows) == len(tus) + 1 or len(rows) > len(tus)
+    assert all(len(r) == len(rows[0]) for r in rows)
+    with pytest.raises(NothingToExport):
+        document_files(store, ids["cable-418-vi.jpg"], ExportFormat.TMX)  # no translation stored
+
+
+def test_dublin_core_and_downloads(corpus):
+    settings, store, ids, fixed, ocr = corpus
+    dc = etree.fromstring(document_files(store, ids["cable-417-en.pdf"], ExportFormat.DC)[0].data)
+    ns = {"dc": "http://purl.org/dc/elements/1.1/"}
+    assert dc.xpath("dc:title/text()", namespaces=ns) == ["Politburo Cable No. 417 to COSVN (translation)"]
+    assert "en" in dc.xpath("dc:language/text()", namespaces=ns)
+    assert "archive-ingest sample (translator)" in dc.xpath("dc:contributor/text()", namespaces=ns)
+    z = download(store, ids["cable-417-vi.tif"], ExportFormat.PAGE)
+    assert z.media_type == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(z.data)).namelist()
+    assert len(names) == 2 and all(n.endswith(".page.xml") for n in names)
+
+
+def test_export_command_writes_files_and_refuses_unknown_formats(corpus, tmp_path, monkeypatch):
+    settings, store, ids, fixed, ocr = corpus
+    from flows.cli import app
+
+    monkeypatch.setenv("ARCHIVE_DB_URL", settings.db_url)
+    monkeypatch.setenv("ARCHIVE_FILES_DIR", str(settings.files_dir))
+    runner = CliRunner()
+    res = runner.invoke(app, ["export", "--format", "alto", "--out", str(tmp_path / "alto"),
+                              "--document", str(ids["cable-417-vi.tif"])])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in (tmp_path / "alto").iterdir()) == [
+        f"doc{ids['cable-417-vi.tif']}-p1.alto.xml", f"doc{ids['cable-417-vi.tif']}-p2.alto.xml"]
+    res = runner.invoke(app, ["export", "--format", "tmx", "--out", str(tmp_path / "all.zip")])
+    assert res.exit_code == 0 and "skipped" in res.output  # the cable without translation
+    assert len(zipfile.ZipFile(tmp_path / "all.zip").namelist()) == 1
+    res = runner.invoke(app, ["export", "--format", "docx"])
+    assert res.exit_code == 2 and "choose one of" in res.output
+    res = runner.invoke(app, ["export", "--format", "pdf", "--document", "99999"])
+    assert res.exit_code == 2 and "no document 99999" in res.output
+    res = runner.invoke(app, ["show", str(ids["cable-417-vi.tif"])])
+    assert res.exit_code == 0 and f"✎ {fixed}" in res.output and f"OCR: {ocr}" in res.output
+    raw = runner.invoke(app, ["show", str(ids["cable-417-vi.tif"]), "--raw"])
+    assert "✎" not in raw.output and ADDED not in raw.output
+
+
+def _line(y: int, words: list[str]) -> ExportLine:
+    return ExportLine((0, y, 100 * len(words), y + 40), tuple(
+        ExportWord(w, (100 * i, y, 100 * i + 80, y + 40), 80.0) for i, w in enumerate(words)), 80.0, y // 50)
+
+
+def test_reviewed_words_take_the_boxes_of_the_words_they_replace():
+    lines = [_line(0, ["Bộ", "Chinh", "tri"]), _line(50, ["đã", "hop", "ngày"])]
+    placed, how = place_on_words(lines, "Bộ Chính trị đã họp hôm ngày")
+    assert how == "words"
+    assert [w.text for ln in placed for w in ln.words] == "Bộ Chính trị đã họp hôm ngày".split()
+    assert placed[0].words[1].bbox == (100, 0, 180, 40) and placed[0].words[1].reviewed
+    assert not placed[0].words[0].reviewed  # an unchanged word keeps its OCR confidence
+    hom = placed[1].words[2]
+    assert placed[1].words[1].bbox[0] == 100 and hom.bbox[2] <= 180  # inserted: shares the box before
+    placed, how = place_on_words(lines, "An entirely different sentence of seven words here")
+    assert how == "lines"
+    assert [w.text for ln in placed for w in ln.words] == "An entirely different sentence of seven words here".split()
+    assert all(ln.words for ln in placed)
+    assert place_on_lines([], "x") == []
+
+
+def test_alto_and_page_stay_valid_for_empty_lines_passages_and_boxes():
+    from storage.exports.alto import alto_page
+    from storage.exports.model import ExportDocument, ExportPage, ExportPassage
+    from storage.exports.pagexml import page_xml
+
+    word = ExportWord("Đảng", (5, 5, 5, 5), 50.0, "Đàng", 30.0)  # a zero-size box
+    lines = (ExportLine((0, 0, 10, 10), (), 0.0, 0), ExportLine((0, 0, 10, 10), (word,), 50.0, 1))
+    passages = (ExportPassage(0, (0, 0, 10, 10), lines, "Đảng", "Dang", 1, "lines"),
+                ExportPassage(1, (0, 0, 0, 0), (), "", ""))
+    pg = ExportPage(1, 0, 0, 300, "ocr", "k.png", "preprocessed", passages)
+    doc = ExportDocument(1, "f.tif", "vie", None, {}, (pg,))
+    alto = alto_page(doc, pg, "k.png")
+    assert validate("alto", alto) is None and validate("page", page_xml(doc, pg, None)) is None
+    assert b'<ALTERNATIVE PURPOSE="second reading">\xc4\x90\xc3\xa0ng</ALTERNATIVE>' in alto
