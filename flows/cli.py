@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
 from rich import box
 from rich.console import Console
@@ -411,15 +410,7 @@ _register_optional_commands()
 def main() -> None:
     """Every infrastructure fault is one line on stderr and its own exit code (see --help)."""
     try:
-        app(standalone_mode=False)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        err.print("aborted", markup=False)
-        sys.exit(130)
+        app()  # usage errors and typer.Exit leave as SystemExit with their code
     except Exception as exc:  # noqa: BLE001 - sorted into a fault with its code, or a bug
         fault = classify(exc)
         if fault is None:

@@ -19,7 +19,7 @@ from ingest.settings import Settings, load_settings
 from storage.repository import Repository
 
 from . import progress
-from .app.batch import BatchReport, FileResult, document_confidence, plan_error, quarantine_after_fault, same_bytes_result
+from .app.batch import BatchReport, FileResult, document_confidence, earlier_twin_result, plan_error, quarantine_after_fault, same_bytes_result
 from .app.faults import one_line
 from .app.originals import claim_file_store
 from .steps import (DocumentPlan, FileJob, PageOutcome, finish_document, ingest_page, pair_and_align,
@@ -66,16 +66,20 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
     results: dict[str, FileResult] = {}
     first_of: dict[int, str] = {}  # document id -> the first file of this batch with those bytes
     twins: list[tuple[str, int]] = []  # later files with the same bytes: reported once the first is
+    for plan in plans:  # of files with the same bytes, the one whose claim went first is read
+        if isinstance(plan, DocumentPlan) and plan.document_id is not None and plan.state != "twin":
+            first_of.setdefault(plan.document_id, plan.path)
     for job, plan in zip(jobs, plans):
         if not isinstance(plan, DocumentPlan):  # the prepare task itself crashed
             results[job.path] = FileResult(job.path, "quarantined", None,
                                            error=f"internal error: {plan_error(plan)}")
             continue
-        if plan.document_id is not None and plan.document_id in first_of and plan.state != "busy":
+        if plan.document_id is not None and first_of.get(plan.document_id, job.path) != job.path:
             twins.append((job.path, plan.document_id))  # the same bytes twice: read once
             continue
-        if plan.document_id is not None:
-            first_of[plan.document_id] = job.path
+        if plan.state == "twin":  # an earlier file of this run (a nightly subflow) had these bytes
+            results[job.path] = earlier_twin_result(job.path, plan.document_id, settings, run_id)
+            continue
         if plan.state in ("duplicate", "quarantined", "busy"):
             results[job.path] = FileResult(job.path, plan.state, plan.document_id, error=plan.error)
             continue

@@ -38,7 +38,7 @@ class FileJob:
 class DocumentPlan:
     path: str
     document_id: int | None
-    state: str  # "new" | "resume" | "duplicate" | "quarantined" | "busy"
+    state: str  # "new" | "resume" | "duplicate" | "quarantined" | "busy" | "twin"
     media_type: str | None = None
     page_count: int = 0
     pages_todo: tuple[int, ...] = ()
@@ -92,6 +92,8 @@ def prepare_document(job: FileJob, settings: Settings, run_id: int | None) -> Do
                        size_bytes=path.stat().st_size, collection=job.collection, lang=lang, run_id=run_id)
     if claim.state == "duplicate":
         return DocumentPlan(job.path, claim.document_id, "duplicate")
+    if claim.state == "same-run":  # another file of this batch has the same bytes: read once
+        return DocumentPlan(job.path, claim.document_id, "twin")
     if claim.state == "busy":  # the same bytes are being read by another run right now
         return DocumentPlan(job.path, claim.document_id, "busy", error="being ingested by another run right now")
     try:

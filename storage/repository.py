@@ -32,7 +32,7 @@ LIST_FIELDS = ("subjects", "places", "donors")
 @dataclass(frozen=True)
 class Claim:
     document_id: int
-    state: str  # "new" | "duplicate" | "resume" (an earlier run failed or was killed) | "busy"
+    state: str  # "new" | "duplicate" | "resume" (an earlier run failed or was killed) | "busy" | "same-run"
     status: str  # the document's status before this claim
 
 
@@ -116,6 +116,8 @@ class Repository:
                 if doc is not None:
                     if doc.status == DocumentStatus.STORED:
                         return Claim(doc.id, "duplicate", doc.status)
+                    if run_id is not None and doc.run_id == run_id and doc.source_path != source_path:
+                        return Claim(doc.id, "same-run", doc.status)  # another file of this run has these bytes
                     if (doc.status in (DocumentStatus.PENDING, DocumentStatus.PROCESSING)
                             and doc.run_id not in (None, run_id) and _run_active(s, doc.run_id)):
                         return Claim(doc.id, "busy", doc.status)  # another live run has it now

@@ -87,3 +87,14 @@ def same_bytes_result(path: str, document_id: int, first: FileResult, settings: 
             collection=None, lang=settings.lang, run_id=run_id)
         return FileResult(path, "quarantined", doc_id, error=first.error)
     return FileResult(path, "duplicate", document_id, error=f"same bytes as {first.path}")
+
+
+def earlier_twin_result(path: str, document_id: int, settings: Settings, run_id: int | None) -> FileResult:
+    """A file whose bytes an earlier file of the same run had (the nightly run ingests file by
+    file): as that file ended, or busy while it is still being read."""
+    doc = open_store(settings).documents.get_document(document_id)
+    state = {"stored": "stored", "quarantined": "quarantined"}.get(doc.status if doc else "", "busy")
+    first = FileResult(doc.source_path if doc else "?", state, document_id, error=doc.error_reason if doc else None)
+    if state == "busy":
+        return FileResult(path, "busy", document_id, error="being ingested by another file of this run")
+    return same_bytes_result(path, document_id, first, settings, run_id)
