@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Optional
@@ -14,10 +15,14 @@ from rich.table import Table
 
 from ingest.settings import LANGS, Settings, load_settings
 
+from .app.faults import EXIT_CODES_HELP, ExitCode, classify, printable
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Ingest scanned archive pages and PDFs into OCR'd, structured records.")
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+                  help="Ingest scanned archive pages and PDFs into OCR'd, structured records.\n\n"
+                       + EXIT_CODES_HELP)
+# No emoji codes (":x:") and no markup in what files, OCR and metadata say: untrusted text.
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def _settings() -> Settings:
@@ -45,7 +50,9 @@ class _ProgressReporter:
         self.progress.update(self.task, total=total + pages)
 
     def page_done(self, path: str, number: int, ok: bool) -> None:
-        self.progress.update(self.task, advance=1, file=f"{Path(path).name} p.{number}")
+        from rich.markup import escape
+
+        self.progress.update(self.task, advance=1, file=escape(f"{printable(Path(path).name)} p.{number}"))
 
 
 @app.command()
@@ -58,20 +65,27 @@ def ingest(
     translation: Optional[Path] = typer.Option(None, "--translation", "-t",
                                                help="The English translation of the one original given "
                                                     "(text file, PDF or scans): ingested, paired and aligned."),
+    follow_symlinks: bool = typer.Option(False, "--follow-symlinks",
+                                         help="Ingest what symbolic links point at (skipped by default)."),
 ) -> None:
     """Read, preprocess and OCR files, and store them as records. Exit 2 if any file failed."""
     settings = _settings()
+    if follow_symlinks:
+        from dataclasses import replace
+
+        settings = replace(settings, follow_symlinks=True)
     if lang and lang not in LANGS:
         _fail(f"--lang {lang!r}: choose one of {', '.join(LANGS)}")
     from ingest.manifest import ManifestError, read_manifest
-    from ingest.sources import iter_input_files
+    from ingest.sources import find_input_files
 
     from .steps import FileJob
 
     rows = []
     if manifest:
         try:
-            rows = read_manifest(manifest)
+            rows = read_manifest(manifest, warn=lambda message: err.print(f"warning: {printable(message)}",
+                                                                          markup=False))
         except ManifestError as exc:
             _fail(str(exc))
     if not paths and not rows:
@@ -79,11 +93,15 @@ def ingest(
     by_file = {r.file.resolve(): r for r in rows}
     jobs: list[FileJob] = []
     seen: set[Path] = set()
-    for p in iter_input_files(list(paths or [])):
+    for found in find_input_files(list(paths or []), follow_symlinks=settings.follow_symlinks):
+        p = found.path
+        if p.resolve() in seen and found.problem is None:
+            continue  # the same file named twice: one job, one line
         row = by_file.get(p.resolve())
         seen.add(p.resolve())
         jobs.append(FileJob(str(p), collection=(row and row.collection) or collection,
-                            lang=(row and row.lang) or lang, metadata=(row.metadata if row else {})))
+                            lang=(row and row.lang) or lang, metadata=(row.metadata if row else {}),
+                            missing_reason=found.problem))
     if not paths:  # the manifest alone names the files
         for r in rows:
             if r.file.resolve() not in seen:
@@ -107,12 +125,17 @@ def ingest(
     from ingest.ocr import check_languages
     from ingest.errors import IngestError
 
+    from .app.faults import MissingDependency
+
     try:
         for code in {j.lang or settings.lang for j in jobs}:
             check_languages(code, settings.tessdata_dir)
-    except IngestError as exc:
-        _fail(str(exc))
+    except IngestError as exc:  # a language model is missing: nothing can be read
+        raise MissingDependency(str(exc))
 
+    from .app.originals import claim_file_store
+
+    claim_file_store(settings)
     from .runtime import configure_prefect
 
     configure_prefect(settings.prefect_start_timeout)
@@ -131,23 +154,29 @@ def ingest(
     elapsed = time.perf_counter() - started
 
     for f in report.files:
+        name = printable(f.path)
         if f.state == "stored":
             conf = f" mean confidence {f.mean_confidence:.1f}" if f.mean_confidence is not None else ""
-            out.print(f"stored     {f.path}  (document {f.document_id}, {f.pages} page(s){conf})", markup=False)
+            out.print(f"stored     {name}  (document {f.document_id}, {f.pages} page(s){conf})", markup=False)
+        elif f.state == "duplicate" and f.error:  # the same bytes as another file of this batch
+            out.print(f"duplicate  {name}  ({printable(f.error)}, document {f.document_id})", markup=False)
         elif f.state == "duplicate":
-            out.print(f"duplicate  {f.path}  (already ingested as document {f.document_id})", markup=False)
+            out.print(f"duplicate  {name}  (already ingested as document {f.document_id})", markup=False)
+        elif f.state == "busy":
+            out.print(f"busy       {name}  (document {f.document_id} {f.error}; not read twice)", markup=False)
     for f in report.failed:
-        err.print(f"FAILED {f.path}: {f.error}", markup=False)
+        err.print(f"FAILED {printable(f.path)}: {printable(f.error)}", markup=False)
     for a in report.alignments:
         if a.get("translation"):
             out.print(f"aligned    document {a['original']} with its translation {a['translation']} "
                       f"({a['passage_links']} passage links, {a['sentence_links']} sentence links)", markup=False)
         elif a.get("error"):
-            err.print(f"alignment failed: {a['error']}", markup=False)
+            err.print(f"alignment failed: {printable(a['error'])}", markup=False)
     pages = sum(f.pages for f in report.files if f.state == "stored")
+    busy = f", {report.count('busy')} busy" if report.count("busy") else ""
     out.print(f"run {report.run_id}: {report.count('stored')} stored, {report.count('duplicate')} duplicate, "
-              f"{len(report.failed)} failed; {pages} page(s) in {elapsed:.1f} s", markup=False)
-    raise typer.Exit(2 if report.failed else 0)
+              f"{len(report.failed)} failed{busy}; {pages} page(s) in {elapsed:.1f} s", markup=False)
+    raise typer.Exit(ExitCode.FILES_FAILED if report.failed else ExitCode.OK)
 
 
 @app.command()
@@ -175,7 +204,7 @@ def status(limit: int = typer.Option(5, help="How many recent runs to list.")) -
     if bad:
         out.print("Quarantined:")
         for d in bad:
-            out.print(f"  {d.id}  {d.source_path}: {d.error_reason}", markup=False)
+            out.print(f"  {d.id}  {printable(d.source_path)}: {printable(d.error_reason)}", markup=False)
 
 
 @app.command()
@@ -193,13 +222,14 @@ def show(doc_id: int = typer.Argument(..., help="Document id (see `status` or `e
         _fail(f"no document {doc_id}")
     versions = {} if raw else store.review.versions(doc_id)
     d = document_dict(doc, versions=versions)
-    out.print(f"document {d['id']}  {d['status']}  {d['source']}", markup=False)
-    out.print(f"sha256 {d['sha256']}  {d['media_type']}  collection {d['collection'] or '-'}  lang {d['lang']}",
+    out.print(f"document {d['id']}  {d['status']}  {printable(d['source'])}", markup=False)
+    out.print(f"sha256 {d['sha256']}  {d['media_type']}  collection {printable(d['collection'] or '-')}  "
+              f"lang {d['lang']}",
               markup=False)
     if d["error"]:
-        out.print(f"reason: {d['error']}", markup=False)
+        out.print(f"reason: {printable(d['error'])}", markup=False)
     for k, v in d["metadata"].items():
-        out.print(f"{k}: {', '.join(v) if isinstance(v, list) else v}", markup=False)
+        out.print(printable(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"), markup=False)
     for p in d["pages"]:
         conf = f"{p['mean_confidence']:.1f}" if p["mean_confidence"] is not None else "-"
         out.print(f"\n--- page {p['number']}: {p['text_source']}, confidence {conf}, rotation {p['rotation']}, "
@@ -209,10 +239,10 @@ def show(doc_id: int = typer.Argument(..., help="Document id (see `status` or `e
             for n, ps in enumerate(p["passages"]):
                 rv = ps.get("reviewed")
                 if rv and rv["text"] != ps["text"]:  # a reviewer's correction: mark it, keep the OCR at hand
-                    out.print(f"✎ {rv['text']}\n  [reviewed v{rv['version']} by {rv['by']}; OCR: {ps['text']}]",
-                              markup=False)
+                    out.print(printable(f"✎ {rv['text']}\n  [reviewed v{rv['version']} by {rv['by']}; "
+                                        f"OCR: {ps['text']}]", keep_lines=True), markup=False)
                 else:
-                    out.print(ps["text"], markup=False)
+                    out.print(printable(ps["text"], keep_lines=True), markup=False)
                 if n < len(p["passages"]) - 1:
                     out.print("", markup=False)
 
@@ -259,6 +289,21 @@ def queue(
 
 
 @app.command()
+def fixity(document: Optional[list[int]] = typer.Option(None, "--document", "-d",
+                                                        help="Only this document (repeatable); default: all.")) -> None:
+    """Re-hash each stored original and page image; list any missing or changed (exit 6 if any)."""
+    from .app.originals import check_fixity
+    from .app.store import open_store
+
+    report = check_fixity(open_store(_settings()), list(document) if document else None)
+    for doc_id, what, key, problem in report.problems:
+        err.print(f"FIXITY document {doc_id} {what} {key}: {problem}", markup=False)
+    out.print(f"fixity: {report.files} file(s) of {report.documents} document(s) checked, "
+              f"{len(report.problems)} problem(s)", markup=False)
+    raise typer.Exit(ExitCode.FIXITY_FAILED if report.problems else ExitCode.OK)
+
+
+@app.command()
 def runs(limit: int = typer.Option(10, help="How many runs."),
          failures: bool = typer.Option(True, "--failures/--no-failures", help="List each run's failures.")) -> None:
     """Recent ingest runs with their reports."""
@@ -272,7 +317,7 @@ def runs(limit: int = typer.Option(10, help="How many runs."),
                   f"{r.pages} pages" + (f", mean confidence {conf}" if conf is not None else ""), markup=False)
         if failures:
             for e in r.errors or []:
-                out.print(f"    FAILED {e.get('file')}: {e.get('reason')}", markup=False)
+                out.print(f"    FAILED {printable(e.get('file'))}: {printable(e.get('reason'))}", markup=False)
 
 
 @app.command()
@@ -291,8 +336,8 @@ def nightly(inbox: Optional[Path] = typer.Option(None, help="Inbox folder (defau
               f"{summary['duplicates']} duplicate, {summary['failed']} failed, {summary['pages']} pages",
               markup=False)
     for f in summary["failures"]:
-        err.print(f"FAILED {f['file']}: {f['reason']}", markup=False)
-    raise typer.Exit(2 if summary["failed"] else 0)
+        err.print(f"FAILED {printable(f['file'])}: {printable(f['reason'])}", markup=False)
+    raise typer.Exit(ExitCode.FILES_FAILED if summary["failed"] else ExitCode.OK)
 
 
 def _register_optional_commands() -> None:
@@ -315,7 +360,15 @@ _register_optional_commands()
 
 
 def main() -> None:
-    app()
+    """Every infrastructure fault is one line on stderr and its own exit code (see --help)."""
+    try:
+        app()  # usage errors and typer.Exit leave as SystemExit with their code
+    except Exception as exc:  # noqa: BLE001 - sorted into a fault with its code, or a bug
+        fault = classify(exc)
+        if fault is None:
+            raise
+        err.print(f"error: {printable(fault)}", markup=False)
+        sys.exit(int(fault.code))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from typing import Optional
 
 import typer
 
+from .app.faults import printable
 from .cli import _fail, _settings, err, out
 
 FORMATS = "alto|page|hocr|txt|pdf|tei|tmx|tsv|dc|jsonl"
@@ -41,6 +42,9 @@ def export_command(
     words: bool = typer.Option(False, help="jsonl: include words with boxes under each line."),
     raw: bool = typer.Option(False, "--raw", help="The OCR as read, without reviewers' corrections."),
     document: Optional[list[int]] = typer.Option(None, "--document", "-d", help="Only these document ids."),
+    with_original: bool = typer.Option(False, "--with-original",
+                                       help="Copy each document's original file into originals/ beside the "
+                                            "output (needs --out); a jsonl record names it as original_file."),
 ) -> None:
     """Export documents: ALTO, PAGE-XML, hOCR, text (per page), searchable PDF, Dublin Core, JSON
     Lines (per document), TEI, TMX, TSV (per original-translation pair)."""
@@ -51,7 +55,12 @@ def export_command(
         fmt = ExportFormat(format)
     except ValueError:
         _fail(f"--format {format!r}: choose one of {FORMATS}")
-    store = open_store(_settings())
+    if status not in EXPORT_STATUSES:
+        _fail(f"--status {status!r}: choose one of {', '.join(EXPORT_STATUSES)}")
+    if with_original and not output:
+        _fail("--with-original needs --out (the originals are copied beside the export)")
+    settings = _settings()
+    store = open_store(settings)
     if document:
         ids = list(dict.fromkeys(document))
         known = set(store.documents.document_ids(status=None))
@@ -60,7 +69,13 @@ def export_command(
             _fail(f"no document {', '.join(map(str, missing))}")
     else:
         ids = store.documents.document_ids(status=None if status == "all" else status, collection=collection)
+    if with_original:
+        folder = (output if output.is_dir() or not output.suffix else output.parent) / "originals"
+        copied = _copy_originals(settings, store, ids, folder)
+        err.print(f"copied {copied} original(s) to {printable(folder)}", markup=False)
     if fmt is ExportFormat.JSONL:
+        if output and output.is_dir():  # an existing folder: the export goes inside it
+            output = output / "records.jsonl"
         _jsonl(export_documents(store, fmt, ids, raw=raw, words=words), output)
         return
     files, skipped = [], 0
@@ -86,7 +101,7 @@ def export_command(
     else:
         for f in files:
             _atomic_write(target / f.name, f.data)
-    err.print(f"wrote {len(files)} {fmt.value} file(s) to {target}" + (f"; {skipped} skipped" if skipped else ""),
+    err.print(f"wrote {len(files)} {fmt.value} file(s) to {printable(target)}" + (f"; {skipped} skipped" if skipped else ""),
               markup=False)
 
 
@@ -105,12 +120,31 @@ def _jsonl(results, output: Optional[Path]) -> None:
                 stream.write(f.data)
                 n += 1
         stream.flush()
+    except BaseException:
+        if target and tmp:  # nothing half-written is left behind
+            target.close()
+            tmp.unlink(missing_ok=True)
+        raise
     finally:
         if target:
             target.close()
     if tmp:
         tmp.replace(output)  # a reader never sees half an export
-        err.print(f"wrote {n} document(s) to {output}")
+        err.print(f"wrote {n} document(s) to {printable(output)}", markup=False)
+
+
+def _copy_originals(settings, store, ids: list[int], folder: Path) -> int:
+    from .app.originals import export_original
+
+    copied = 0
+    for doc_id in ids:
+        doc = store.documents.get_document(doc_id)
+        if doc is not None and export_original(settings, doc, folder):
+            copied += 1
+    return copied
+
+
+EXPORT_STATUSES = ("stored", "quarantined", "processing", "pending", "all")
 
 
 def search_command(
@@ -146,7 +180,7 @@ def search_command(
         out.print(f"no match for {query!r}", markup=False)
         return
     for h in page.hits:
-        where = f"record" if h.kind == "record" else f"page {h.page} passage {h.passage}"
+        where = "record" if h.kind == "record" else f"page {h.page} passage {h.passage}"
         out.print(f"document {h.document} {where} [{h.lang}] {h.score:.3f}  {h.title}", markup=False)
         out.print(f"    {h.snippet}", markup=False)
         if h.aligned:

@@ -15,14 +15,27 @@ from ingest.sources import SUPPORTED_SUFFIXES, sha256_file
 INCOMING = ".incoming"  # files being copied in live here until renamed into place
 
 
-def scan_inbox(inbox: Path) -> list[Path]:
-    """Scans waiting in the inbox (recursively), oldest first; half-copied files are not seen."""
+def scan_inbox(inbox: Path, problems: list[tuple[Path, str]] | None = None) -> list[Path]:
+    """Scans waiting in the inbox (recursively), oldest first; half-copied files are not seen.
+    Linked folders are not entered (a linked file is listed: its ingest refuses it unless
+    follow_symlinks is set); a folder that cannot be read goes into ``problems``."""
     if not inbox.is_dir():
         return []
-    found = [p for p in inbox.rglob("*")
-             if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-             and not any(part.startswith(".") for part in p.relative_to(inbox).parts)]
-    return sorted(found, key=lambda p: (p.stat().st_mtime, str(p)))
+    found = []
+
+    def unreadable(exc: OSError) -> None:
+        if problems is not None:
+            problems.append((Path(exc.filename or inbox), f"folder cannot be read: {exc.strerror or exc}"))
+
+    for root, dirs, files in os.walk(inbox, onerror=unreadable, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            p = Path(root) / name
+            if name.startswith(".") or p.suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            if p.is_symlink() or p.is_file():
+                found.append(p)
+    return sorted(found, key=lambda p: (p.lstat().st_mtime, str(p)))
 
 
 def _free_name(target: Path) -> Path:

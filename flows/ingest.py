@@ -7,7 +7,6 @@ single-page scans keeps every core busy; each document still succeeds or fails o
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -15,10 +14,14 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from ingest.errors import TransientError
+from ingest.ocr import sweep_ocr_temp
 from ingest.settings import Settings, load_settings
 from storage.repository import Repository
 
 from . import progress
+from .app.batch import BatchReport, FileResult, document_confidence, earlier_twin_result, plan_error, quarantine_after_fault, same_bytes_result
+from .app.faults import one_line
+from .app.originals import claim_file_store
 from .steps import (DocumentPlan, FileJob, PageOutcome, finish_document, ingest_page, pair_and_align,
                     prepare_document)
 
@@ -52,34 +55,6 @@ def align_task(document_ids: list[int], settings: Settings) -> list[dict]:
     return pair_and_align(document_ids, settings)
 
 
-@dataclass
-class FileResult:
-    path: str
-    state: str  # "stored" | "duplicate" | "quarantined"
-    document_id: int | None
-    pages: int = 0
-    mean_confidence: float | None = None
-    error: str | None = None
-    workers: list[str] = field(default_factory=list)  # where its pages were read
-
-
-@dataclass
-class BatchReport:
-    run_id: int
-    files: list[FileResult] = field(default_factory=list)
-    alignments: list[dict] = field(default_factory=list)
-
-    @property
-    def failed(self) -> list[FileResult]:
-        return [f for f in self.files if f.state == "quarantined"]
-
-    def count(self, state: str) -> int:
-        return sum(1 for f in self.files if f.state == state)
-
-    def to_dict(self) -> dict:
-        return {"run_id": self.run_id, "files": [asdict(f) for f in self.files], "alignments": self.alignments}
-
-
 def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchReport:
     report = BatchReport(run_id=run_id)
     plans = [f.result(raise_on_failure=False) for f in
@@ -89,11 +64,23 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
     pending: dict[int, int] = {}
     lang_of = {job.path: job.lang or settings.lang for job in jobs}
     results: dict[str, FileResult] = {}
+    first_of: dict[int, str] = {}  # document id -> the first file of this batch with those bytes
+    twins: list[tuple[str, int]] = []  # later files with the same bytes: reported once the first is
+    for plan in plans:  # of files with the same bytes, the one whose claim went first is read
+        if isinstance(plan, DocumentPlan) and plan.document_id is not None and plan.state != "twin":
+            first_of.setdefault(plan.document_id, plan.path)
     for job, plan in zip(jobs, plans):
         if not isinstance(plan, DocumentPlan):  # the prepare task itself crashed
-            results[job.path] = FileResult(job.path, "quarantined", None, error=f"internal error: {plan}")
+            results[job.path] = FileResult(job.path, "quarantined", None,
+                                           error=f"internal error: {plan_error(plan)}")
             continue
-        if plan.state in ("duplicate", "quarantined"):
+        if plan.document_id is not None and first_of.get(plan.document_id, job.path) != job.path:
+            twins.append((job.path, plan.document_id))  # the same bytes twice: read once
+            continue
+        if plan.state == "twin":  # an earlier file of this run (a nightly subflow) had these bytes
+            results[job.path] = earlier_twin_result(job.path, plan.document_id, settings, run_id)
+            continue
+        if plan.state in ("duplicate", "quarantined", "busy"):
             results[job.path] = FileResult(job.path, plan.state, plan.document_id, error=plan.error)
             continue
         progress.reporter().planned(plan.path, len(plan.pages_todo))
@@ -101,37 +88,39 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
         pending[plan.document_id] = len(plan.pages_todo)
         for number in plan.pages_todo:
             fut = page_task.submit(plan.document_id, plan.path, plan.media_type, number, lang_of[plan.path], settings)
-            page_futures[fut] = plan
+            page_futures[fut] = (plan, number)
         if not plan.pages_todo:  # resumed after every page was stored
             _finish(plan, [], settings, results)
     for fut in as_completed(list(page_futures)):
-        plan = page_futures[fut]
+        plan, number = page_futures[fut]
         try:
             outcome = fut.result()
         except Exception as exc:  # retries exhausted: the page fails, the batch goes on
-            number = fut.task_run.parameters.get("number") if fut.task_run else None
-            outcome = PageOutcome(plan.document_id, int(number or 0), ok=False,
-                                  error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            outcome = PageOutcome(plan.document_id, number, ok=False, error=one_line(exc))
         progress.reporter().page_done(plan.path, outcome.number, outcome.ok)
         by_doc[plan.document_id].append(outcome)
         pending[plan.document_id] -= 1
         if pending[plan.document_id] == 0:
             _finish(plan, by_doc[plan.document_id], settings, results)
+    for path, document_id in twins:
+        results[path] = same_bytes_result(path, document_id, results[first_of[document_id]], settings, run_id)
     report.files = [results[job.path] for job in jobs if job.path in results]
     stored = [f.document_id for f in report.files if f.state == "stored"]
     if stored:  # pair originals with translations that are now both stored, and align them
         report.alignments = align_task.submit(stored, settings).result(raise_on_failure=False)
         if not isinstance(report.alignments, list):
-            report.alignments = [{"error": str(report.alignments).splitlines()[0]}]
+            report.alignments = [{"error": plan_error(report.alignments)}]
     return report
 
 
 def _finish(plan: DocumentPlan, outcomes: list[PageOutcome], settings: Settings, results: dict) -> None:
-    error = finish_document(plan, outcomes, settings)
-    confs = [o.mean_confidence for o in outcomes if o.ok and o.mean_confidence is not None]
+    try:
+        error = finish_document(plan, outcomes, settings)
+    except Exception as exc:  # the database refused the last step: the document fails, the batch goes on
+        error = quarantine_after_fault(plan.document_id, exc, settings)
     results[plan.path] = FileResult(
         plan.path, "quarantined" if error else "stored", plan.document_id, pages=plan.page_count,
-        mean_confidence=round(sum(confs) / len(confs), 2) if confs else None, error=error,
+        mean_confidence=document_confidence(plan.document_id, settings), error=error,
         workers=sorted({o.worker for o in outcomes if o.worker}),
     )
 
@@ -166,6 +155,8 @@ def ingest_batch(jobs: list[FileJob], settings: Settings | None = None, collecti
                  trigger: str = "cli") -> BatchReport:
     """Ingest many files; each document is stored or quarantined on its own."""
     settings = settings or load_settings()
+    claim_file_store(settings)  # refuses a store another database owns, before anything is written
+    sweep_ocr_temp()  # page images a killed run left for Tesseract
     repo = Repository(settings.db_url)
     started = time.time()
     run_id = repo.start_run(trigger=trigger, collection=collection, files=len(jobs))

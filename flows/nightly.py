@@ -8,9 +8,12 @@ from pathlib import Path
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from ingest.ocr import sweep_ocr_temp
 from ingest.settings import load_settings
 from storage.repository import Repository
 
+from .app.originals import check_fixity, claim_file_store, rotating_sample
+from .app.store import open_store
 from .inbox import scan_inbox, settle
 from .ingest import FileResult, ingest_document, sweep_store
 from .steps import FileJob
@@ -43,6 +46,11 @@ def markdown(summary: dict, title: str) -> str:
              f"- pages: {summary['pages']}",
              f"- flags raised for review: {summary.get('flags_raised', 0)}",
              f"- mean OCR confidence: {summary['mean_confidence'] if summary['mean_confidence'] is not None else '-'}"]
+    fixity = summary.get("fixity")
+    if fixity:
+        lines.append(f"- fixity: {fixity['files']} files of {fixity['documents']} documents re-hashed, "
+                     f"{len(fixity['problems'])} problem(s)")
+        lines += [f"  - document {p['document']} {p['file']}: {p['problem']}" for p in fixity["problems"]]
     if summary["failures"]:
         lines += ["", "## Failures", "", "| file | reason |", "|---|---|"]
         lines += [f"| {f['file']} | {f['reason']} |" for f in summary["failures"]]
@@ -56,8 +64,11 @@ def nightly_ingest(inbox: str | None = None, collection: str | None = None, lang
     settings = load_settings()
     inbox_dir = Path(inbox or settings.inbox_dir).resolve()
     done_dir, bad_dir = Path(settings.done_dir).resolve(), Path(settings.quarantine_dir).resolve()
+    claim_file_store(settings)
+    sweep_ocr_temp()
     repo = Repository(settings.db_url)
-    files = scan_inbox(inbox_dir)
+    problems: list[tuple[Path, str]] = []
+    files = scan_inbox(inbox_dir, problems)
     started = time.time()
     run_id = repo.start_run(trigger="nightly", collection=collection, files=len(files))
     results: list[FileResult] = []
@@ -72,11 +83,16 @@ def nightly_ingest(inbox: str | None = None, collection: str | None = None, lang
                 settle(path, inbox_dir, bad_dir if result.state == "quarantined" else done_dir,
                        reason=result.error if result.state == "quarantined" else None)
             results.append(result)
+    results += [FileResult(str(p), "quarantined", None, error=reason) for p, reason in problems]
     summary = summarize(results)
     from storage.repository import FlagRepository
 
     stored_ids = [r.document_id for r in results if r.state == "stored"]
     summary["flags_raised"] = FlagRepository(settings.db_url).count(stored_ids) if stored_ids else 0
+    fixity = check_fixity(open_store(settings), rotating_sample(open_store(settings), run_id, settings.fixity_sample))
+    summary["fixity"] = {"documents": fixity.documents, "files": fixity.files,
+                         "problems": [{"document": d, "file": what, "key": key, "problem": p}
+                                      for d, what, key, p in fixity.problems]}
     title = f"Nightly ingest run {run_id}"
     create_markdown_artifact(markdown(summary, title), key="nightly-ingest-report", description=title)
     create_table_artifact(_report_rows(results) or [{"file": "-", "state": "nothing new"}],

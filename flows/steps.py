@@ -10,14 +10,16 @@ import functools
 import os
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ingest.errors import IngestError
 from ingest.pipeline import PageOptions, read_page
 from ingest.settings import Settings, secret
-from ingest.sources import inspect_document, load_page, sha256_file
+from ingest.sources import SYMLINK_REASON, PageLimits, inspect_document, load_page, sha256_file
 from storage.files import FileStore
+
+from .app.store import open_store
 from storage.repository import Repository
 
 
@@ -36,7 +38,7 @@ class FileJob:
 class DocumentPlan:
     path: str
     document_id: int | None
-    state: str  # "new" | "resume" | "duplicate" | "quarantined"
+    state: str  # "new" | "resume" | "duplicate" | "quarantined" | "busy" | "twin"
     media_type: str | None = None
     page_count: int = 0
     pages_todo: tuple[int, ...] = ()
@@ -61,11 +63,19 @@ def page_options(settings: Settings, lang: str) -> PageOptions:
                        osd_min_confidence=settings.osd_min_confidence, tessdata_dir=settings.tessdata_dir)
 
 
+def page_limits(settings: Settings) -> PageLimits:
+    return PageLimits(max_pixels=settings.max_pixels, max_pages=settings.max_pages,
+                      max_stream_bytes=settings.max_stream_bytes, min_render_dpi=settings.min_render_dpi,
+                      dpi=settings.dpi)
+
+
 def prepare_document(job: FileJob, settings: Settings, run_id: int | None) -> DocumentPlan:
     """Register a file by content and plan its pages; bad input is quarantined here."""
     repo = Repository(settings.db_url)
     path = Path(job.path)
     lang = job.lang or settings.lang
+    if not settings.follow_symlinks and path.is_symlink() and not job.missing_reason:
+        job = replace(job, missing_reason=SYMLINK_REASON)
     if job.missing_reason or not path.is_file():
         reason = job.missing_reason or ("is a directory, not a file" if path.is_dir() else "file not found")
         doc_id = repo.quarantine_unread(source_path=str(path), filename=path.name, reason=reason,
@@ -82,14 +92,24 @@ def prepare_document(job: FileJob, settings: Settings, run_id: int | None) -> Do
                        size_bytes=path.stat().st_size, collection=job.collection, lang=lang, run_id=run_id)
     if claim.state == "duplicate":
         return DocumentPlan(job.path, claim.document_id, "duplicate")
+    if claim.state == "same-run":  # another file of this batch has the same bytes: read once
+        return DocumentPlan(job.path, claim.document_id, "twin")
     if claim.state == "busy":  # the same bytes are being read by another run right now
-        return DocumentPlan(job.path, claim.document_id, "duplicate", error="being ingested by another run")
-    repo.set_record(claim.document_id, job.metadata)
+        return DocumentPlan(job.path, claim.document_id, "busy", error="being ingested by another run right now")
     try:
-        info = inspect_document(path, settings.max_pixels)
+        from .app.originals import keep_original
+
+        keep_original(open_store(settings), claim.document_id, path, digest)  # the deposit, byte for byte
+        repo.set_record(claim.document_id, job.metadata)
+        info = inspect_document(path, settings.max_pixels, limits=page_limits(settings))
     except IngestError as exc:
         repo.quarantine(claim.document_id, str(exc))
         return DocumentPlan(job.path, claim.document_id, "quarantined", error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - e.g. the database refused a metadata value
+        from .app.batch import quarantine_after_fault
+
+        reason = quarantine_after_fault(claim.document_id, exc, settings)
+        return DocumentPlan(job.path, claim.document_id, "quarantined", error=reason)
     done = repo.plan(claim.document_id, media_type=info.media_type, page_count=info.page_count)
     todo = tuple(n for n in range(1, info.page_count + 1) if n not in done)
     return DocumentPlan(job.path, claim.document_id, claim.state, info.media_type, info.page_count, todo)

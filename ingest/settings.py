@@ -18,12 +18,19 @@ DEFAULT_CONFIG = Path("archive-ingest.toml")
 
 @dataclass(frozen=True)
 class Settings:
-    db_url: str = "sqlite:///archive.db"
+    db_url: str = "sqlite:///archive.db"  # without its password: that is kept in db_password
+    # Prefect stores every flow run's parameters (these settings) in its own database: a password
+    # written in ARCHIVE_DB_URL is moved here, a SecretStr, which Prefect stores as "**********".
+    db_password: SecretStr | None = None
     files_dir: str = "archive-files"  # content-addressed page image store
     lang: str = "vie"  # default OCR language: vie, eng or vie+eng
     dpi: int = 300  # rasterisation and upscaling target
     min_dpi: int = 200  # pages below this are upscaled to `dpi`
     max_pixels: int = 150_000_000  # decompression-bomb guard, per page
+    max_pages: int = 2000  # pages per document
+    max_stream_bytes: int = 64 << 20  # a PDF page's content stream, decompressed
+    min_render_dpi: int = 100  # a PDF page over max_pixels even at this dpi is refused
+    follow_symlinks: bool = False  # folder and inbox ingest skip symbolic links unless set
     ocr_timeout: float = 120.0  # seconds per page for Tesseract
     osd_min_confidence: float = 2.0  # Tesseract OSD orientation confidence to trust a rotation
     workers: int = field(default_factory=lambda: os.cpu_count() or 2)
@@ -44,6 +51,7 @@ class Settings:
     done_dir: str = "inbox-archive"  # scans moved here once stored (never deleted)
     quarantine_dir: str = "inbox-quarantine"  # scans that failed, each beside a .reason.txt
     chunk_size: int = 20  # documents per chunk in the nightly run
+    fixity_sample: int = 50  # stored documents whose files the nightly run re-hashes (a new slice each night)
     # flags (issue 5): data the rules read at run time, none shipped with the project
     confusions_path: str | None = None  # Tesseract confusion list, e.g. VietOCR's vie.DangAmbigs.txt
     attested_paths: tuple[str, ...] = ()  # Vietnamese texts whose syllables count as attested (IWSLT, FVDP, ...)
@@ -64,13 +72,41 @@ class Settings:
             value = getattr(self, name)
             if isinstance(value, str):
                 object.__setattr__(self, name, SecretStr(value) if value else None)
+        url, password = split_password(self.db_url)
+        if password is not None:
+            object.__setattr__(self, "db_url", url)
+            object.__setattr__(self, "db_password", SecretStr(password))
+        self._share_password()
+
+    def __setstate__(self, state: dict) -> None:  # unpickled on a Dask worker: tell storage again
+        self.__dict__.update(state)
+        self._share_password()
+
+    def _share_password(self) -> None:
+        if self.db_password is not None:
+            from storage.db import remember_password  # the one place engines are made
+
+            remember_password(self.db_url, secret(self.db_password))
 
     @property
     def files_path(self) -> Path:
         return Path(self.files_dir)
 
 
-SECRETS = ("translation_api_key", "review_secret")
+SECRETS = ("translation_api_key", "review_secret", "db_password")
+
+
+def split_password(url: str) -> tuple[str, str | None]:
+    """The database URL without its password, and the password (None when it has none)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - not a URL: the engine reports it when it is used
+        return url, None
+    if parsed.password is None:
+        return url, None
+    return parsed._replace(password=None).render_as_string(hide_password=False), str(parsed.password)
 
 
 def secret(value: SecretStr | str | None) -> str | None:

@@ -36,6 +36,17 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 
 @dataclass(frozen=True)
+class PageLimits:
+    """Checked before anything is decoded or rendered: a tiny file must not take gigabytes."""
+
+    max_pixels: int = 150_000_000  # per page, from the image header or the PDF page size x dpi
+    max_pages: int = 2000
+    max_stream_bytes: int = 64 << 20  # a PDF page's decompressed content stream
+    min_render_dpi: int = 100  # a PDF page too large even at this dpi is refused
+    dpi: int = 300
+
+
+@dataclass(frozen=True)
 class DocumentInfo:
     media_type: str
     page_count: int
@@ -78,14 +89,16 @@ def sniff_media_type(path: Path) -> str:
         raise IngestError("permission denied")
     if not head:
         raise IngestError("empty file (0 bytes)")
-    if b"%PDF-" in head[:1024]:
-        return "application/pdf"
+    # An image's signature is at byte 0; a PDF's may follow some junk (readers look in the first
+    # kilobyte), so a PNG whose text chunk says "%PDF-" is still a PNG.
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"
     if head.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return "image/tiff"
+    if b"%PDF-" in head[:1024]:
+        return "application/pdf"
     if path.suffix.lower() == ".txt" and b"\x00" not in head:
         try:
             path.read_text(encoding="utf-8")
@@ -148,13 +161,18 @@ def _open_pdf(path: Path, pages: list[int] | None = None):
     return pdf
 
 
-def inspect_document(path: Path, max_pixels: int) -> DocumentInfo:
+def inspect_document(path: Path, max_pixels: int, limits: PageLimits | None = None) -> DocumentInfo:
     """Validate a file enough to plan its pages; raises IngestError with the reason."""
+    limits = limits or PageLimits(max_pixels=max_pixels)
     media_type = sniff_media_type(path)
     size = path.stat().st_size
     if media_type == "text/plain":
+        _check_text_file(path)
         return DocumentInfo(media_type, 1, size)
     if media_type == "application/pdf":
+        from .limits import check_pdf_limits
+
+        check_pdf_limits(path, limits)  # page count, page size, stream sizes: before pdfplumber
         pdf = _open_pdf(path)
         try:
             try:
@@ -172,6 +190,8 @@ def inspect_document(path: Path, max_pixels: int) -> DocumentInfo:
         count = 0
         for count, frame in enumerate(ImageSequence.Iterator(img), start=1):
             _check_frame_size(frame, max_pixels, count)
+            if count > limits.max_pages:
+                raise IngestError(f"too many pages (over {limits.max_pages}, the max_pages setting)")
         if count == 0:
             raise IngestError("image has no frames")
     except IngestError:
@@ -219,6 +239,16 @@ def load_page(path: Path, media_type: str, number: int, *, dpi: int, max_pixels:
     finally:
         img.close()
     return SourcePage(number=number, image=frame, dpi=file_dpi)
+
+
+def _check_text_file(path: Path) -> None:
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise IngestError("text file contains NUL bytes (not a text file)")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise IngestError("text file is not UTF-8")
 
 
 def text_file_lines(path: Path) -> tuple[Line, ...]:
@@ -347,14 +377,50 @@ def looks_like_text(text: str) -> bool:
     return bad / len(stripped) < 0.05 and letters / len(stripped) >= 0.5
 
 
-def iter_input_files(paths: list[Path]) -> list[Path]:
-    """Expand folders (recursively) into supported files; keep explicit files whatever their name."""
-    out: list[Path] = []
+@dataclass(frozen=True)
+class InputFile:
+    path: Path
+    problem: str | None = None  # why it cannot be read (a symlink not followed, an unreadable folder)
+
+
+SYMLINK_REASON = "symbolic link, not followed (pass --follow-symlinks or set follow_symlinks to allow)"
+
+
+def find_input_files(paths: list[Path], *, follow_symlinks: bool = False) -> list[InputFile]:
+    """Expand folders (recursively) into supported files; keep explicit files whatever their name.
+    Symbolic links are not followed unless asked (a link to /etc/passwd dropped in a folder must
+    not become a record), and a folder that cannot be read is reported, not skipped silently."""
+    import os
+
+    out: list[InputFile] = []
     for p in paths:
-        if p.is_dir():
-            out.extend(
-                sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES)
-            )
+        if p.is_symlink() and not follow_symlinks:
+            out.append(InputFile(p, SYMLINK_REASON))
+        elif p.is_dir():
+            found: list[InputFile] = []
+
+            def unreadable(exc: OSError) -> None:
+                found.append(InputFile(Path(exc.filename or p), f"folder cannot be read: {exc.strerror or exc}"))
+
+            for root, dirs, files in os.walk(p, onerror=unreadable, followlinks=follow_symlinks):
+                base = Path(root)
+                for d in dirs:
+                    if (base / d).is_symlink() and not follow_symlinks:
+                        found.append(InputFile(base / d, SYMLINK_REASON))
+                for name in files:
+                    f = base / name
+                    if f.suffix.lower() not in SUPPORTED_SUFFIXES:
+                        continue
+                    if f.is_symlink() and not follow_symlinks:
+                        found.append(InputFile(f, SYMLINK_REASON))
+                    elif f.is_file():
+                        found.append(InputFile(f))
+            out.extend(sorted(found, key=lambda i: str(i.path)))
         else:
-            out.append(p)
+            out.append(InputFile(p))
     return out
+
+
+def iter_input_files(paths: list[Path], *, follow_symlinks: bool = True) -> list[Path]:
+    """The readable files of ``find_input_files`` (links followed, as before, unless told)."""
+    return [f.path for f in find_input_files(paths, follow_symlinks=follow_symlinks) if f.problem is None]

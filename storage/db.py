@@ -50,10 +50,30 @@ def open_to_others(url: str) -> Path | None:
         return None
 
 
+_PASSWORDS: dict[str, str] = {}
+
+
+def remember_password(url: str, password: str) -> None:
+    """The password of a database whose URL is passed around without it (see Settings.db_password)."""
+    _PASSWORDS[url] = password
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
+    if parsed.password is None and url in _PASSWORDS:
+        parsed = parsed.set(password=_PASSWORDS[url])
+        url = parsed.render_as_string(hide_password=False)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            if _read_only(Path(parsed.database)):
+                # A database file we may not write (a read-only copy, a mount): open it read-only
+                # and immutable (no -shm/-wal files to make), so `status`, `show` and `export` work.
+                path = Path(parsed.database).resolve()
+                # immutable only where SQLite could not make its -shm file; a database left
+                # without one was closed cleanly, so its -wal file holds nothing unread
+                immutable = "" if os.access(path.parent, os.W_OK) or Path(f"{path}-shm").exists() else "&immutable=1"
+                url = f"sqlite:///file:{path}?mode=ro{immutable}&uri=true"
+                return create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             _create_private(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -67,6 +87,12 @@ def make_engine(url: str) -> Engine:
         except ImportError:
             pass
     return create_engine(url, pool_pre_ping=True)
+
+
+def _read_only(path: Path) -> bool:
+    """An existing database file this process may not write (or whose folder it may not write:
+    SQLite needs to make its journal files there)."""
+    return path.is_file() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
 
 
 def alembic_config(engine: Engine):
@@ -91,7 +117,8 @@ def upgrade(engine: Engine) -> None:
 @functools.cache
 def _engine_for(url: str) -> Engine:
     engine = make_engine(url)
-    upgrade(engine)
+    if "mode=ro" not in str(engine.url):  # a read-only database is read as it is
+        upgrade(engine)
     return engine
 
 

@@ -1,7 +1,10 @@
-"""Content-addressed file store for page images: the key is the sha256 of the bytes.
+"""Content-addressed file store for page images and original files: the key is the sha256 of
+the bytes.
 
 Writes are atomic (temporary file, then rename), so a crash never leaves half an image, and
-storing the same image twice is a no-op.
+storing the same image twice is a no-op. Each process lists the files it adds in its own journal
+(`.journal/HOST-PID.log`), so that a sweep removes only what a killed process of this store wrote
+and nothing it never wrote (another database's images, an operator's own file).
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -42,7 +47,40 @@ class FileStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        self._journal(key)
         return key
+
+    def put_stream(self, path: Path | str, digest: str, suffix: str) -> str:
+        """Store a file's bytes as they are, copied in 1 MB blocks (an original of any size never
+        sits in memory), checked against the sha256 it was registered under."""
+        key = f"{digest}.{suffix}"
+        target = self.path(key)
+        if target.exists():
+            return key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        h = hashlib.sha256()
+        try:
+            with open(path, "rb") as src, os.fdopen(fd, "wb") as fh:
+                while block := src.read(1 << 20):
+                    h.update(block)
+                    fh.write(block)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if h.hexdigest() != digest:
+                raise OSError(f"{path} changed while it was being stored")
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self._journal(key)
+        return key
+
+    def _journal(self, key: str) -> None:
+        folder = self.root / JOURNAL
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / f"{socket.gethostname()}-{os.getpid()}.log", "a", encoding="ascii") as fh:
+            fh.write(key + "\n")  # one short append: atomic enough on a local file system
 
     def put_image(self, image: Image.Image | np.ndarray, *, bilevel: bool = False) -> str:
         """Store a page image losslessly as PNG (1-bit when the image is black and white)."""
@@ -72,16 +110,56 @@ class FileStore:
         return self.path(key).exists()
 
     def sweep(self, referenced: set[str], older_than: float) -> int:
-        """Delete temporary files and images no page refers to, written before ``older_than``
-        (epoch seconds): what a killed run left behind. Returns how many files went."""
-        if not self.root.is_dir():
+        """Delete what killed processes of this store wrote and nothing refers to: files named in
+        the journal of a process that is gone (or of this process, once its run is over), and
+        temporary files older than ``older_than`` (epoch seconds). Returns how many files went."""
+        folder = self.root / JOURNAL
+        if not folder.is_dir():
             return 0
         removed = 0
-        for f in self.root.glob("*/*/*"):
-            if not f.is_file():
+        host = socket.gethostname()
+        for journal in folder.glob("*.log"):
+            owner, _, pid = journal.stem.rpartition("-")
+            if owner != host or not pid.isdigit():
+                continue  # another machine's worker: only it knows whether it is still running
+            if int(pid) != os.getpid() and _pid_alive(int(pid)):
                 continue
-            stale = f.name.startswith(".tmp-") or f.name not in referenced
-            if stale and f.stat().st_mtime < older_than:
+            for key in journal.read_text(encoding="ascii", errors="replace").split():
+                try:
+                    target = self.path(key)
+                except ValueError:
+                    continue
+                if key not in referenced and target.is_file():
+                    target.unlink(missing_ok=True)
+                    removed += 1
+            journal.unlink(missing_ok=True)
+        for f in self.root.glob("*/*/.tmp-*"):
+            if f.is_file() and f.stat().st_mtime < older_than:
                 f.unlink(missing_ok=True)
                 removed += 1
         return removed
+
+    def copy_to(self, key: str, target: Path) -> None:
+        """Copy a stored file out (temporary name, then rename: never half a file)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        os.close(fd)
+        try:
+            shutil.copyfile(self.path(key), tmp)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+JOURNAL = ".journal"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

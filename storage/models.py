@@ -66,6 +66,7 @@ class Document(Base):
     status: Mapped[str] = mapped_column(String(20), default=DocumentStatus.PENDING, index=True)
     error_reason: Mapped[str | None] = mapped_column(Text)
     page_count: Mapped[int | None] = mapped_column(Integer)
+    original_file: Mapped[str | None] = mapped_column(String(100))  # file-store key of the deposited bytes
     # for originals: "human" (a stored translation is aligned), "machine" (an MT draft is stored),
     # "pending" (no translation yet, or the provider was down), None (not applicable)
     translation_status: Mapped[str | None] = mapped_column(String(20))

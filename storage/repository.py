@@ -33,7 +33,7 @@ LIST_FIELDS = ("subjects", "places", "donors")
 @dataclass(frozen=True)
 class Claim:
     document_id: int
-    state: str  # "new" | "duplicate" | "resume" (an earlier run failed or was killed) | "busy"
+    state: str  # "new" | "duplicate" | "resume" (an earlier run failed or was killed) | "busy" | "same-run"
     status: str  # the document's status before this claim
 
 
@@ -71,7 +71,26 @@ class Repository:
         with self.sessions() as s:
             keys = set(s.scalars(select(Page.original_image).where(Page.original_image.is_not(None))))
             keys |= set(s.scalars(select(Page.preprocessed_image).where(Page.preprocessed_image.is_not(None))))
+            keys |= set(s.scalars(select(Document.original_file).where(Document.original_file.is_not(None))))
             return keys
+
+    def set_original(self, document_id: int, key: str) -> None:
+        with self.sessions.begin() as s:
+            s.get(Document, document_id).original_file = key
+
+    def stored_files(self, document_ids: list[int] | None = None) -> list[tuple[int, str, str]]:
+        """(document id, what, file-store key) of every original and page image, by document."""
+        with self.sessions() as s:
+            docs = select(Document.id, Document.original_file).where(Document.original_file.is_not(None))
+            pages = select(Page.document_id, Page.number, Page.original_image, Page.preprocessed_image)
+            if document_ids is not None:
+                docs = docs.where(Document.id.in_(document_ids))
+                pages = pages.where(Page.document_id.in_(document_ids))
+            out = [(doc_id, "original", key) for doc_id, key in s.execute(docs)]
+            for doc_id, number, original, preprocessed in s.execute(pages.order_by(Page.document_id, Page.number)):
+                out += [(doc_id, f"page {number} image", original)] if original else []
+                out += [(doc_id, f"page {number} preprocessed", preprocessed)] if preprocessed else []
+            return sorted(out, key=lambda r: r[0])
 
     def finish_run(self, run_id: int, *, stored: int, duplicates: int, quarantined: int, pages: int,
                    errors: list[dict], report: dict | None = None) -> None:
@@ -98,6 +117,8 @@ class Repository:
                 if doc is not None:
                     if doc.status == DocumentStatus.STORED:
                         return Claim(doc.id, "duplicate", doc.status)
+                    if run_id is not None and doc.run_id == run_id and doc.source_path != source_path:
+                        return Claim(doc.id, "same-run", doc.status)  # another file of this run has these bytes
                     if (doc.status in (DocumentStatus.PENDING, DocumentStatus.PROCESSING)
                             and doc.run_id not in (None, run_id) and _run_active(s, doc.run_id)):
                         return Claim(doc.id, "busy", doc.status)  # another live run has it now
@@ -234,6 +255,13 @@ class Repository:
                         .order_by(Line.number, Word.number)):
                     words.setdefault(line_id, []).append((text, (x0, y0, x1, y1), conf, alt, alt_conf or 0.0))
             yield number, source, [(t, [a, b, c, d], words.get(lid, [])) for lid, t, a, b, c, d in lines]
+
+    def mean_confidence(self, document_id: int) -> float | None:
+        """Mean confidence over every stored page of the document (whichever run read it)."""
+        with self.sessions() as s:
+            value = s.scalar(select(func.avg(Page.mean_confidence)).where(
+                Page.document_id == document_id, Page.mean_confidence.is_not(None)))
+            return round(float(value), 2) if value is not None else None
 
     def status_counts(self) -> dict[str, int]:
         with self.sessions() as s:
