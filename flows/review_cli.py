@@ -24,19 +24,25 @@ def _password(stdin: bool) -> str:
 def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
           port: int = typer.Option(8000, "--port", help="Port to listen on.")) -> None:
     """Serve the review page (sign in with an account made by `users add`)."""
-    from .runtime import configure_prefect
-
-    settings = _settings()
-    configure_prefect(settings.prefect_start_timeout)
     import uvicorn
 
     from qa.review.app import create_app
 
+    from .app.recompute import recompute_callable
+
+    settings = _settings()
+    try:
+        recompute, how = recompute_callable(settings)
+    except ValueError:
+        err.print("error: ARCHIVE_REVIEW_REPROCESS must be prefect, direct or off", markup=False)
+        raise typer.Exit(2)
+
     if not any(u.active for u in _repo(settings).users()):
         err.print("warning: no accounts yet; make one with `archive-ingest users add NAME --role reviewer`",
                   markup=False)
-    out.print(f"review page on http://{host}:{port}/ (Ctrl+C to stop)", markup=False)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False)
+    out.print(f"review page on http://{host}:{port}/ (Ctrl+C to stop); corrections recomputed by: {how}",
+              markup=False)
+    uvicorn.run(create_app(settings, recompute=recompute), host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 def _repo(settings: Settings):

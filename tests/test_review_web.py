@@ -1,7 +1,12 @@
 """The review page in a real browser: Playwright driving Debian's Chromium (/usr/bin/chromium).
 
-The server runs in this process (uvicorn in a thread) on a database filled by the real ingest flow,
-so a correction goes through the real `reprocess_document` Prefect flow under the test harness.
+The server runs in this process (uvicorn in a thread) on a database filled by the real ingest flow;
+a correction is recomputed as `review serve` does without a Prefect server: the flow's steps on the
+page's worker thread (flows.app.recompute).
+
+Changed on purpose by issue 14: the queue has one row per passage (not per flag), the passage
+page edits line by line (one field per OCR line, `#line-N`, instead of one `#text` box), a save
+resolves the flags on the lines it changed, and recomputes run without Prefect in the web process.
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ def site(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("review")
     settings = Settings(db_url=f"sqlite:///{tmp}/archive.db", files_dir=str(tmp / "files"), workers=2,
-                        review_reprocess="prefect")
+                        review_reprocess="direct")
     hostile = tmp / "hostile.txt"
     hostile.write_text(f"Báo cáo tình hình {SCRIPT} ở Khu 5.\n\nĐoạn thứ hai.\n", encoding="utf-8")
     with prefect_test_harness(server_startup_timeout=120):
@@ -71,7 +76,9 @@ def site(tmp_path_factory):
         users = ReviewRepository(settings.db_url)
         for name, role in (("alice", "reviewer"), ("bob", "reviewer"), ("sam", "staff")):
             users.add_user(name, role, hash_password(PASSWORD))
-        app = create_app(settings)
+        from flows.app.recompute import recompute_callable
+
+        app = create_app(settings, recompute=recompute_callable(settings, environ={})[0])
         port = _free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
@@ -177,29 +184,31 @@ def test_reviewer_corrects_a_passage_and_the_record_follows(site, browser):
     context, page = login(browser, site, "alice")
     assert page.url.endswith("/queue")
     rows = page.locator("table.queue tbody tr")
-    assert rows.count() == 3
-    assert rows.first.locator("td").first.inner_text() == "high"  # most severe first
+    assert rows.count() == 2  # one row per passage: the two flags on one line make one row
+    assert rows.first.locator("td").nth(1).inner_text() == "high"  # most severe first
+    assert "Cable No. 417" in rows.first.inner_text()  # the record's title, not the file name
     page.select_option("select[name=collection]", "samples")
     page.click("form.filters button")
-    assert page.locator("table.queue tbody tr").count() == 2
+    assert page.locator("table.queue tbody tr").count() == 1
     page.click("#start")
     page.wait_for_url(lambda url: "/passages/" in url)
     assert page.locator(".flags li").count() == 2
-    assert page.locator(".ocr mark").count() >= 1  # the flagged word is highlighted
-    assert page.locator(".crop .box").count() == 2  # and boxed on the scan
+    assert page.locator(".strip .box").count() == 2  # the flagged words outlined on the line's strip
     page.wait_for_load_state("load")
-    assert page.locator("#crop-img").evaluate("i => i.complete && i.naturalWidth > 0")
+    assert page.locator("img.strip-img").first.evaluate("i => i.complete && i.naturalWidth > 0")
     assert page.locator(".english p").count() >= 1  # the aligned English beside it
-    before = page.input_value("#text")
+    review = ReviewRepository(settings.db_url)
+    raw_before = review.passage_view(PassageRef(*[int(x) for x in page.url.split("?")[0].split("/")[-3:]])).raw_text
+    before = page.input_value("#line-0")
     first_word = before.split()[0]
     # a Vietnamese input method may send decomposed characters: stored NFC all the same
     typed = unicodedata.normalize("NFD", "Đã sửa: ") + before
-    page.fill("#text", typed)
+    page.fill("#line-0", typed)
     press(page, "Alt+s")  # keyboard shortcut: save correction
+    before = raw_before
     flags = [f for f in FlagRepository(settings.db_url).flags(original) if f.level != "link"]
     assert sorted((f.type, f.status, f.resolved_by) for f in flags)[:2] == [
         ("invalid_syllable", "corrected", "alice"), ("low_confidence", "corrected", "alice")]
-    review = ReviewRepository(settings.db_url)
     with review.sessions() as s:
         version = s.scalar(select(PassageVersion))
         assert version.author == "alice" and version.kind == "correction" and version.version == 1
@@ -208,7 +217,8 @@ def test_reviewer_corrects_a_passage_and_the_record_follows(site, browser):
         assert raw == before and not raw.startswith("Đã sửa")  # the raw OCR is untouched
         event = s.scalar(select(AuditEvent).where(AuditEvent.action == "correct"))
         assert event.user == "alice" and event.before == before and event.after == version.text
-        assert sorted(event.flag_ids) == sorted(f.id for f in FlagRepository(settings.db_url).flags(original))
+        assert sorted(event.flag_ids) == sorted(f.id for f in FlagRepository(settings.db_url).flags(original)
+                                                if f.resolved_by == "alice")
     # the record page shows the corrected text beside the English
     page.goto(site["url"] + f"/records/{original}")
     assert page.locator("p.passage.corrected").first.inner_text().startswith("Đã sửa:")
@@ -228,8 +238,8 @@ def test_reviewer_corrects_a_passage_and_the_record_follows(site, browser):
     with review.sessions() as s:
         corrected = s.scalar(select(Passage).where(Passage.text == version.base_text))
     reflagged = [f for f in _open_flags(settings, original) if f.level != "link" and f.page_number == 1
-                 and corrected.first_line <= (f.line_number or 0) <= corrected.last_line]
-    assert not reflagged  # the reviewed passage is not flagged again
+                 and f.line_number == corrected.first_line]
+    assert not reflagged  # the corrected line is not flagged again
     assert first_word in " ".join(sentences)
     context.close()
 
@@ -239,8 +249,7 @@ def test_script_in_ocr_text_shows_as_text(site, browser):
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(site["url"] + f"/passages/{site['hostile']}/1/0")
-    assert SCRIPT in page.locator(".ocr").inner_text()
-    assert SCRIPT in page.input_value("#text")
+    assert SCRIPT in page.input_value("#line-0")
     assert "<script>window.__pwned" in page.locator(".flags li").first.inner_text()  # the evidence too
     page.goto(site["url"] + f"/records/{site['hostile']}")
     assert SCRIPT in page.locator("table.parallel").inner_text()
@@ -293,10 +302,10 @@ def test_two_reviewers_on_one_passage_the_second_gets_the_conflict(site, browser
     cb, pb = login(browser, site, "bob")
     pa.goto(site["url"] + path)
     pb.goto(site["url"] + path)
-    pa.fill("#text", "Đoạn thứ hai, alice sửa.")
+    pa.fill("#line-0", "Đoạn thứ hai, alice sửa.")
     pa.click("#save")
     pa.wait_for_url(lambda url: path not in url)
-    pb.fill("#text", "Đoạn thứ hai, bob sửa.")
+    pb.fill("#line-0", "Đoạn thứ hai, bob sửa.")
     with pb.expect_response(lambda r: r.request.method == "POST") as posted:
         pb.click("#save")
     assert posted.value.status == 409
@@ -347,13 +356,13 @@ def test_a_flags_suggested_word_goes_into_the_text(site, browser):
     found = None
     for page in doc.pages[::-1]:  # the last page: the other tests correct the first
         for ps in page.passages:
-            seen = set()
             for ln in (l for l in page.lines if ps.first_line <= l.number <= ps.last_line):
+                seen = set()  # a word read twice in one line: the flag names the second
                 for w in ln.words:
                     if w.text.isalpha() and w.text.islower() and w.text in seen and found is None:
                         found = (page, ps, ln, w)
                     seen.add(w.text)
-    assert found, "no passage reads a word twice"
+    assert found, "no line reads a word twice"
     page, ps, ln, w = found
     FlagRepository(settings.db_url).replace(original, [
         RuleFlag("close_alternative", "low", "word", f"“{w.text}” could also read “zzz”", page.number, ln.number,
@@ -361,17 +370,18 @@ def test_a_flags_suggested_word_goes_into_the_text(site, browser):
         scope="page")
     context, browser_page = login(browser, site, "alice")
     browser_page.goto(site["url"] + f"/passages/{original}/{page.number}/{ps.number}")
-    before = browser_page.input_value("#text")
-    assert before == ps.text
+    field = f"#line-{ln.number - ps.first_line}"
+    before = browser_page.input_value(field)
+    assert before == ln.text
     browser_page.click("button.suggest")
     edge = r"[\s.,;:!?\"'()]"
     hits = [m.start(1) for m in re.finditer(rf"(?:^|{edge})({re.escape(w.text)})(?={edge}|$)", before)]
     assert len(hits) >= 2  # the flagged word is the second of them
     at = hits[1]
-    assert browser_page.input_value("#text") == before[:at] + "zzz" + before[at + len(w.text):]
+    assert browser_page.input_value(field) == before[:at] + "zzz" + before[at + len(w.text):]
     assert browser_page.locator("button.suggest").is_disabled()
     with browser_page.expect_navigation():
         browser_page.click("#save")
     view = ReviewRepository(settings.db_url).passage_view(PassageRef(original, page.number, ps.number))
-    assert view.text == before[:at] + "zzz" + before[at + len(w.text):]
+    assert view.line_texts[ln.number - ps.first_line] == before[:at] + "zzz" + before[at + len(w.text):]
     context.close()

@@ -8,22 +8,24 @@ from __future__ import annotations
 
 import io
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from ingest.settings import Settings, secret
-from qa.vn_orthography import PUNCTUATION as _EDGE
 from storage.files import FileStore
-from storage.models import User
+from storage.models import FlagStatus, User
 from storage.review import PassageRef, ReviewRepository
+from storage.review_queue import ReviewQueue
 
 from .auth import LoginLimiter, csrf_ok, needs_rehash, new_csrf_token, verify_password
 from .reprocess import Reprocessor
+from .strips import line_strips, suggestions as _suggestions
 
 HERE = Path(__file__).parent
 REVIEWERS = ("reviewer", "admin")
@@ -33,6 +35,7 @@ ACTIONS = {  # form button -> (flag status, audit action)
     "correct": ("corrected", "correct"),
     "translation": ("translation_problem", "translation_problem"),
 }
+LANGUAGES = {"vie": "Vietnamese", "eng": "English"}
 MAX_CROP_WIDTH = 2000
 CSP = ("default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -42,11 +45,14 @@ class NeedLogin(Exception):
     pass
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, recompute: Callable[[int], dict] | None = None) -> FastAPI:
+    """`recompute(document_id)`: what runs (on a worker thread) after a correction; the command
+    that starts the app chooses it (flows.app.recompute); None: corrections are not recomputed."""
     repo = ReviewRepository(settings.db_url)
+    queue_repo = ReviewQueue(settings.db_url)
     store = FileStore(settings.files_dir)
     limiter = LoginLimiter(repo, settings.login_max_failures, settings.login_window)
-    reprocessor = Reprocessor(settings)
+    reprocessor = Reprocessor(repo, recompute)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = lambda dt: dt.strftime("%Y-%m-%d %H:%M") if dt else ""
 
@@ -104,7 +110,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
-        return render(request, "error.html", None, status_code=exc.status_code, message=exc.detail,
+        # the signed-in user keeps the navigation on error pages (403, 404): a way back to work
+        uid = request.session.get("uid") if "session" in request.scope else None
+        signed_in = repo.user_by_id(uid) if isinstance(uid, int) else None
+        if signed_in is not None and (not signed_in.active or request.session.get("pw") != signed_in.password_hash[-16:]):
+            signed_in = None
+        return render(request, "error.html", signed_in, status_code=exc.status_code, message=exc.detail,
                       status=exc.status_code)
 
     def safe_next(value: str | None, default: str) -> str:
@@ -159,47 +170,54 @@ def create_app(settings: Settings) -> FastAPI:
     def index(request: Request):
         return RedirectResponse(home_for(user_of(request, EVERYONE)), status_code=303)
 
-    # ---- the queue ----------------------------------------------------------------------------
+    # ---- the queue: one row per passage ------------------------------------------------------
     def _filters(params) -> dict:
         doc = params.get("document") or ""
+        lang = params.get("lang") or ""
         return {"collection": params.get("collection") or None,
                 "document_id": int(doc) if str(doc).isdigit() else None,
-                "type": params.get("type") or None}
+                "type": params.get("type") or None, "lang": lang if lang in LANGUAGES else None}
 
     def _query(filters: dict) -> str:
-        q = {"collection": filters["collection"], "document": filters["document_id"], "type": filters["type"]}
+        q = {"collection": filters["collection"], "document": filters["document_id"], "type": filters["type"],
+             "lang": filters.get("lang")}
         return urllib.parse.urlencode({k: v for k, v in q.items() if v})
+
+    def _passage_url(ref: PassageRef, query: str) -> str:
+        return f"/passages/{ref.document_id}/{ref.page_number}/{ref.passage_number}" + (f"?{query}" if query else "")
 
     @app.get("/queue", response_class=HTMLResponse)
     def queue(request: Request):
         user = user_of(request, REVIEWERS)
         filters = _filters(request.query_params)
-        items = repo.queue(**filters, limit=300)
-        return render(request, "queue.html", user, items=items, filters=filters, options=repo.queue_filters(),
-                      query=_query(filters))
+        items = queue_repo.passages(**filters)
+        return render(request, "queue.html", user, items=items[:300], total=len(items), filters=filters,
+                      options=repo.queue_filters(), query=_query(filters), languages=LANGUAGES,
+                      passage_url=_passage_url)
 
     # ---- passages -----------------------------------------------------------------------------
     @app.get("/flags/{flag_id}")
     def open_flag(request: Request, flag_id: int):
         user_of(request, REVIEWERS)
-        flag = repo.flag(flag_id)
-        ref = repo.locate(flag) if flag else None
+        flag = repo.flag(flag_id)  # withdrawn and resolved flags keep their row: an old link still lands
+        ref = queue_repo.locate(flag) if flag else None
         if ref is None:
             raise HTTPException(404, "no such flag, or its passage is gone")
-        query = request.url.query
-        return RedirectResponse(f"/passages/{ref.document_id}/{ref.page_number}/{ref.passage_number}"
-                                + (f"?{query}" if query else ""), status_code=303)
+        return RedirectResponse(_passage_url(ref, request.url.query), status_code=303)
 
     @app.get("/passages/{document_id}/{page_number}/{passage_number}", response_class=HTMLResponse)
     def passage(request: Request, document_id: int, page_number: int, passage_number: int):
         user = user_of(request, REVIEWERS)
-        view = repo.passage_view(PassageRef(document_id, page_number, passage_number))
+        ref = PassageRef(document_id, page_number, passage_number)
+        view = repo.passage_view(ref)
         if view is None:
             raise HTTPException(404, "no such passage")
         filters = _filters(request.query_params)
-        return render(request, "passage.html", user, view=view, crop=_crop_box(view), query=_query(filters),
-                      marks=_word_marks(view), open_flags=[f for f in view.flags if f.status == "open"],
-                      suggestions=_suggestions(view))
+        items = queue_repo.passages(**filters)
+        position = next((it.position for it in items if it.ref == ref), None)
+        return render(request, "passage.html", user, view=view, strips=line_strips(view), query=_query(filters),
+                      open_flags=[f for f in view.flags if f.status == "open"], position=position,
+                      total=len(items), suggestions=_suggestions(view), collection=view.document.collection)
 
     @app.post("/passages/{document_id}/{page_number}/{passage_number}", response_class=HTMLResponse)
     async def act(request: Request, document_id: int, page_number: int, passage_number: int):
@@ -209,11 +227,12 @@ def create_app(settings: Settings) -> FastAPI:
         ref = PassageRef(document_id, page_number, passage_number)
         flag_ids = [int(x) for x in form.getlist("flag_id") if str(x).isdigit()]
         filters = _filters(form)
+        key = f"{document_id}/{page_number}/{passage_number}"
         if action == "skip":
-            skipped = list(request.session.get("skipped", []))[-500:]
-            request.session["skipped"] = skipped + flag_ids
+            skipped = [k for k in request.session.get("skipped", []) if isinstance(k, str)][-500:]
+            request.session["skipped"] = skipped + [key]
             repo.audit(user.name, "skip", document_id=document_id, ref=ref, flag_ids=flag_ids)
-            return _next(request, filters)
+            return _next(request, filters, key)
         if action not in ACTIONS:
             raise HTTPException(400, f"unknown action {action!r}")
         status, audit_action = ACTIONS[action]
@@ -222,17 +241,27 @@ def create_app(settings: Settings) -> FastAPI:
         except ValueError:
             raise HTTPException(400, "the form has no base version: reload the page") from None
         note = str(form.get("note", "")).strip() or None
+        view = repo.passage_view(ref)
+        if view is None:
+            raise HTTPException(404, "no such passage")
         if action == "translation":
-            view = repo.passage_view(ref)
-            links = [f.id for f in (view.flags if view else []) if f.target_document_id is not None and f.id in flag_ids]
+            links = [f.id for f in view.flags if f.target_document_id is not None and f.id in flag_ids]
             repo.resolve(document_id, links or flag_ids, status, user.name, action=audit_action, ref=ref, note=note)
-            return _next(request, filters)
-        text = str(form.get("text", ""))
+            return _next(request, filters, key)
+        lines = [str(x) for x in form.getlist("line")] if "line" in form else None
+        text = str(form.get("text", "")) if lines is None else "\n".join(lines)
         if action == "correct" and not text.strip():
             raise HTTPException(400, "a correction cannot be empty; use 'accept' to keep the text as it is")
+        if action == "correct" and lines is not None:
+            if len(lines) != len(view.line_texts):
+                raise HTTPException(400, "the form's lines do not match the passage's: reload the page")
+            # a fix resolves the flags on the lines it changed; the others wait for their own decision
+            changed = {ln["number"] for ln, old, new in zip(view.lines, view.line_texts, lines)
+                       if old.strip() != new.strip()}
+            flag_ids = [f.id for f in view.flags if f.id in flag_ids and f.line_number in changed]
         result = repo.save_version(ref, base_version=base_version, kind="correction" if action == "correct"
                                    else "accepted", text=text, user=user.name, flag_ids=flag_ids,
-                                   flag_status=status, note=note)
+                                   flag_status=status, note=note, lines=lines)
         if not result.ok:
             repo.audit(user.name, "conflict", document_id=document_id, ref=ref, flag_ids=flag_ids,
                        note=f"saved over version {base_version}; current is {result.version}")
@@ -240,15 +269,59 @@ def create_app(settings: Settings) -> FastAPI:
                           mine=text, base_version=base_version, query=_query(filters))
         if action == "correct":
             reprocessor.submit(document_id)
-        return _next(request, filters)
+        return _next(request, filters, key)
 
-    def _next(request: Request, filters: dict) -> RedirectResponse:
-        skipped = set(request.session.get("skipped", []))
-        items = repo.queue(**filters, limit=1, exclude=skipped)
+    def _next(request: Request, filters: dict, current: str) -> RedirectResponse:
+        skipped = {k for k in request.session.get("skipped", []) if isinstance(k, str)}
+        items = queue_repo.passages(**filters, exclude=skipped | {current})
         query = _query(filters)
         if not items:
             return RedirectResponse("/queue" + (f"?{query}" if query else ""), status_code=303)
-        return RedirectResponse(f"/flags/{items[0].flag_id}" + (f"?{query}" if query else ""), status_code=303)
+        return RedirectResponse(_passage_url(items[0].ref, query), status_code=303)
+
+    # ---- one flag's decision -------------------------------------------------------------------
+    @app.post("/flags/{flag_id}/decision")
+    async def decide(request: Request, flag_id: int):
+        """accept: not an error here; dismiss: not an error for this rule and word anywhere in the
+        collection (remembered). Answers JSON to the page's script, else goes back to the passage."""
+        user = user_of(request, REVIEWERS)
+        form = await checked_form(request)
+        decision = str(form.get("decision", ""))
+        flag = repo.flag(flag_id)
+        if flag is None:
+            raise HTTPException(404, "no such flag")
+        if decision == "accept":
+            flag = repo.decide(flag_id, FlagStatus.ACCEPTED, user.name)
+            closed = [flag_id] if flag.status == FlagStatus.ACCEPTED else []
+        elif decision == "dismiss":
+            dismissal = queue_repo.dismiss(flag_id, user.name)
+            if dismissal is None:
+                raise HTTPException(400, "only a flag on a word can be dismissed for the collection")
+            repo.audit(user.name, "dismiss", document_id=flag.document_id, flag_ids=[flag_id],
+                       note=f"{dismissal.type} “{dismissal.word}” in {dismissal.collection or 'no collection'}")
+            closed = [flag_id]
+        else:
+            raise HTTPException(400, "decision is accept or dismiss")
+        if request.headers.get("accept", "").startswith("application/json"):
+            return JSONResponse({"flag": flag_id, "decision": decision, "closed": closed})
+        back = safe_next(str(form.get("back", "")), f"/flags/{flag_id}")
+        return RedirectResponse(back, status_code=303)
+
+    # ---- "not an error" decisions, for admins ------------------------------------------------
+    @app.get("/admin/dismissals", response_class=HTMLResponse)
+    def dismissals(request: Request):
+        user = user_of(request, ("admin",))
+        return render(request, "dismissals.html", user, dismissals=queue_repo.dismissals())
+
+    @app.post("/admin/dismissals/{dismissal_id}/undo")
+    async def undo_dismissal(request: Request, dismissal_id: int):
+        user = user_of(request, ("admin",))
+        await checked_form(request)
+        gone = queue_repo.undo_dismissal(dismissal_id)
+        if gone is None:
+            raise HTTPException(404, "no such decision")
+        repo.audit(user.name, "undo_dismiss", note=f"{gone.type} “{gone.word}” in {gone.collection or 'no collection'}")
+        return RedirectResponse("/admin/dismissals", status_code=303)
 
     # ---- records ------------------------------------------------------------------------------
     @app.get("/documents", response_class=HTMLResponse)
@@ -301,58 +374,4 @@ def create_app(settings: Settings) -> FastAPI:
 
     return app
 
-
-def _crop_box(view) -> dict:
-    """The passage's box with a margin, clipped to the page; flagged boxes in percent of it, to draw."""
-    x0, y0, x1, y1 = view.box
-    w, h = view.page_size
-    m = 40
-    box = (max(0, x0 - m), max(0, y0 - m), min(w or x1 + m, x1 + m), min(h or y1 + m, y1 + m))
-    bw, bh = max(1, box[2] - box[0]), max(1, box[3] - box[1])
-    marks = []
-    for f in view.flags:
-        if f.bbox and f.status == "open":
-            fx0, fy0, fx1, fy1 = f.bbox
-            marks.append({"left": 100 * (fx0 - box[0]) / bw, "top": 100 * (fy0 - box[1]) / bh,
-                          "width": 100 * (fx1 - fx0) / bw, "height": 100 * (fy1 - fy0) / bh,
-                          "severity": f.severity, "title": f.evidence})
-    return {"param": ",".join(str(int(v)) for v in box), "marks": marks}
-
-
-def _suggestions(view) -> dict[int, dict]:
-    """flag id -> the replacement a flag suggests for its word ("thi" -> "thí"): the text to find
-    in the editable copy, what to put there, and which occurrence of it (0-based) the word is."""
-    words = [(ln["number"], w[3], w[0]) for ln in view.lines for w in ln["words"]]
-    out = {}
-    for f in view.flags:
-        suggestion = (f.details or {}).get("suggestion")
-        if f.status != "open" or f.level != "word" or not suggestion or f.word_number is None:
-            continue
-        at = next((k for k, (ln, wn, _) in enumerate(words) if (ln, wn) == (f.line_number, f.word_number)), None)
-        if at is None:
-            continue
-        token = words[at][2]
-        core, new = token.strip(_EDGE), suggestion.strip(_EDGE)
-        if core.lower() == new.lower() and token != suggestion:
-            find, put = token, suggestion  # only the punctuation differs ("tiên," / "tiên.")
-        else:
-            find, put = core, (new[:1].upper() + new[1:]) if core[:1].isupper() else new
-        if not find or find == put:
-            continue
-        nth = sum(1 for _, _, w in words[:at] if find in _tokens(w))
-        out[f.id] = {"find": find, "put": put, "nth": nth}
-    return out
-
-
-def _tokens(word: str) -> set[str]:
-    return {word, word.strip(_EDGE)}
-
-
-def _word_marks(view) -> dict[tuple[int, int], list]:
-    """(line, word) -> open flags on that word, to highlight the OCR text."""
-    marks: dict[tuple[int, int], list] = {}
-    for f in view.flags:
-        if f.level != "link" and f.status == "open" and f.line_number is not None:
-            marks.setdefault((f.line_number, f.word_number if f.word_number is not None else -1), []).append(f)
-    return marks
 
