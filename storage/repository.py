@@ -118,6 +118,15 @@ class Repository:
                 continue  # another batch registered the same bytes at the same moment
         raise RuntimeError(f"could not register {source_path}")
 
+    def move_source(self, document_id: int, old: str, new: str) -> bool:
+        """The file moved (inbox -> archive folder): its stored source path follows it."""
+        with self.sessions.begin() as s:
+            doc = s.get(Document, document_id)
+            if doc is None or doc.source_path not in (old, new):
+                return False  # another copy of the same bytes was stored from elsewhere: keep that path
+            doc.source_path = new
+            return True
+
     def quarantine_unread(self, *, source_path: str, filename: str, reason: str, collection: str | None,
                           lang: str, run_id: int | None) -> int:
         """A file that could not even be read (missing): one row per path, updated on each try."""

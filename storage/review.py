@@ -180,6 +180,27 @@ def reviewed_lines(s: Session, document_id: int) -> dict[int, list[tuple[int, in
     return out
 
 
+def record_fields(doc: Document, other: Document | None, role: str) -> dict:
+    """What a published archive record shows: title, date, summary, archive, citation; on an
+    original, the translator and rights of its translation when its own record has none."""
+    rec = doc.record
+    extra = (rec.extra or {}) if rec else {}
+    theirs = other.record if other is not None else None
+    title = (rec.title if rec else None) or doc.filename
+    fields = {"title": title, "date": rec.date if rec else None, "record_id": rec.record_id if rec else None,
+              "summary": extra.get("summary") or extra.get("description"),
+              "archive": (rec.source_archive if rec else None) or (theirs.source_archive if theirs else None),
+              "translator": rec.translator if rec else None, "rights": rec.rights if rec else None,
+              "translation_rights": None}
+    if role == "original" and theirs is not None:
+        fields["translator"] = fields["translator"] or theirs.translator
+        fields["translation_rights"] = theirs.rights if theirs.rights != fields["rights"] else None
+    parts = [title, fields["date"], fields["archive"], fields["record_id"] and f"record {fields['record_id']}",
+             doc.collection and f"collection {doc.collection}"]
+    fields["citation"] = extra.get("citation") or ", ".join(p for p in parts if p) + "."
+    return fields
+
+
 class ReviewRepository:
     def __init__(self, url: str):
         self.sessions = db.sessions(url)
@@ -526,6 +547,7 @@ class ReviewRepository:
             open_flags = int(s.scalar(select(func.count()).select_from(Flag).where(
                 Flag.document_id == doc.id, Flag.status == "open")) or 0)
             return {"document": doc, "counterpart": other, "role": role, "rows": rows,
+                    "fields": record_fields(doc, other, role),
                     "corrected": sorted({k for k, v in versions.items() if v.kind == "correction"}),
                     "open_flags": open_flags,
                     "pages": [(p.id, p.number) for p in doc.pages if p.original_image],

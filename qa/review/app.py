@@ -335,7 +335,9 @@ def create_app(settings: Settings, recompute: Callable[[int], dict] | None = Non
         view = repo.record_view(document_id)
         if view is None:
             raise HTTPException(404, "no such record")
-        return render(request, "record.html", user, view=view, history=repo.audit_events(document_id, limit=20))
+        # exports: (label, url) pairs of this record's downloads, once the exports exist (issue 12)
+        return render(request, "record.html", user, view=view, history=repo.audit_events(document_id, limit=20),
+                      exports=[])
 
     # ---- images -------------------------------------------------------------------------------
     @app.get("/images/pages/{page_id}")
