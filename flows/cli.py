@@ -250,25 +250,45 @@ def show(doc_id: int = typer.Argument(..., help="Document id (see `status` or `e
 @app.command()
 def queue(
     paths: list[Path] = typer.Argument(..., help="Files or folders to hand in."),
-    collection: Optional[str] = typer.Option(None, "--collection", "-c", help="Collection for --now runs."),
-    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="OCR language for --now runs."),
+    collection: Optional[str] = typer.Option(None, "--collection", "-c", help="Collection of these files."),
+    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="OCR language of these files (vie, eng, vie+eng)."),
+    title: Optional[str] = typer.Option(None, "--title", help="Record title."),
+    date: Optional[str] = typer.Option(None, "--date", help="Record date (ISO as far as known: 1968, 1968-10-15)."),
+    record_id: Optional[str] = typer.Option(None, "--record-id", help="The archive's own id of the record."),
+    translation_of: Optional[str] = typer.Option(None, "--translation-of", help="record id of the original this translates."),
+    source_archive: Optional[str] = typer.Option(None, "--source-archive", help="Archive holding the original."),
+    translator: Optional[str] = typer.Option(None, "--translator", help="Who translated it."),
+    rights: Optional[str] = typer.Option(None, "--rights", help="Rights statement."),
+    summary: Optional[str] = typer.Option(None, "--summary", help="A short summary for the record page."),
+    citation: Optional[str] = typer.Option(None, "--citation", help="How to cite the record."),
     now: bool = typer.Option(False, "--now", help="Also start an `ingest-files` run on the Prefect server now."),
 ) -> None:
-    """Copy scans into the inbox (atomically) for the nightly run, or start a run now."""
-    from ingest.sources import iter_input_files
+    """Copy scans into the inbox (atomically) for the nightly run, or start a run now. The
+    collection, language and record metadata go into a sidecar beside each file
+    (FILE.meta.json), which the nightly run applies; an inbox folder may also hold a manifest.csv."""
+    from ingest.settings import LANGS
+    from ingest.sources import iter_input_files, nfc
 
     from .inbox import queue_file
 
+    if lang and lang not in LANGS:
+        _fail(f"--lang must be one of {', '.join(LANGS)}")
     settings = _settings()
     inbox = Path(settings.inbox_dir)
     files = iter_input_files(list(paths))
+    metadata = {k: nfc(v) for k, v in {"title": title, "date": date, "record_id": record_id,
+                                        "translation_of": translation_of, "source_archive": source_archive,
+                                        "translator": translator, "rights": rights, "summary": summary,
+                                        "citation": citation}.items() if v}
+    if record_id and len([p for p in files if p.is_file()]) > 1:
+        _fail("--record-id names one record: queue one file with it")
     missing = [p for p in files if not p.is_file()]
     for p in missing:
         err.print(f"FAILED {p}: file not found", markup=False)
     queued = []
     for p in files:
         if p.is_file():
-            target = queue_file(p, inbox)
+            target = queue_file(p, inbox, collection=collection, lang=lang, metadata=metadata)
             queued.append(target)
             out.print(f"queued     {p} -> {target}", markup=False)
     if now and queued:

@@ -5,14 +5,115 @@ Plain functions (no Prefect) used by the nightly flow and by `archive-ingest que
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.sources import SUPPORTED_SUFFIXES, sha256_file
+from ingest.manifest import ManifestError, read_manifest
+from ingest.settings import LANGS
+from ingest.sources import SUPPORTED_SUFFIXES, nfc, sha256_file
 
 INCOMING = ".incoming"  # files being copied in live here until renamed into place
+SIDECAR = ".meta.json"  # beside a scan: what staff said about it (collection, lang, record metadata)
+MANIFEST = "manifest.csv"  # in an inbox folder: the same, one row per file of that folder and below
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    """A scan in the inbox with what staff said about it: sidecar over manifest over run defaults."""
+
+    path: Path
+    collection: str | None = None
+    lang: str | None = None
+    metadata: dict = field(default_factory=dict)
+    error: str | None = None  # a sidecar or manifest that cannot be read: the file is quarantined
+
+
+def sidecar_of(path: Path) -> Path:
+    return path.with_name(path.name + SIDECAR)
+
+
+def write_sidecar(target: Path, *, collection: str | None = None, lang: str | None = None,
+                  metadata: dict | None = None) -> Path | None:
+    """Write `target`'s sidecar atomically (temp file, then rename); None when there is nothing to say."""
+    body = {k: v for k, v in {"collection": collection, "lang": lang,
+                              "metadata": {k: v for k, v in (metadata or {}).items() if v not in (None, "", [])}}.items()
+            if v}
+    if not body:
+        return None
+    side = sidecar_of(target)
+    staging = target.parent / INCOMING if target.parent.name != INCOMING else target.parent
+    staging.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=staging, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(body, fh, ensure_ascii=False, indent=1)
+        os.replace(tmp, side)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return side
+
+
+def read_sidecar(path: Path) -> dict:
+    """The sidecar beside `path` ({} if none). Raises ValueError (one line) when it is unreadable."""
+    side = sidecar_of(path)
+    if not side.is_file():
+        return {}
+    try:
+        body = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"sidecar {side.name} is not valid JSON ({str(exc).splitlines()[0]})") from None
+    if not isinstance(body, dict) or not isinstance(body.get("metadata", {}), dict):
+        raise ValueError(f"sidecar {side.name} must hold an object with an optional 'metadata' object")
+    if body.get("lang") and body["lang"] not in LANGS:
+        raise ValueError(f"sidecar {side.name}: lang {body['lang']!r} is not one of {', '.join(LANGS)}")
+    return body
+
+
+def inbox_entries(inbox: Path, files: list[Path], collection: str | None = None,
+                  lang: str | None = None) -> list[InboxEntry]:
+    """Each scan with its metadata: its sidecar, else its row in the nearest manifest.csv of its
+    folder or a folder above it in the inbox, else the run's collection and language."""
+    manifests: dict[Path, dict[Path, object] | str] = {}
+
+    def rows_of(folder: Path):
+        if folder not in manifests:
+            m = folder / MANIFEST
+            try:
+                manifests[folder] = {r.file.resolve(): r for r in read_manifest(m)} if m.is_file() else {}
+            except ManifestError as exc:
+                manifests[folder] = str(exc)
+        return manifests[folder]
+
+    out = []
+    for path in files:
+        row, error = None, None
+        folder = path.parent
+        while True:
+            rows = rows_of(folder)
+            if isinstance(rows, str):
+                error = error or rows
+            elif path.resolve() in rows:
+                row = rows[path.resolve()]
+                break
+            if folder == inbox or inbox not in folder.parents:
+                break
+            folder = folder.parent
+        try:
+            side = read_sidecar(path)
+        except ValueError as exc:
+            out.append(InboxEntry(path, collection, lang, error=str(exc)))
+            continue
+        meta = {**(row.metadata if row else {}), **{k: nfc(v) if isinstance(v, str) else v
+                                                     for k, v in side.get("metadata", {}).items()}}
+        out.append(InboxEntry(path, side.get("collection") or (row.collection if row else None) or collection,
+                              side.get("lang") or (row.lang if row else None) or lang, meta,
+                              error=None if (row or side) else error))
+    return out
 
 
 def scan_inbox(inbox: Path, problems: list[tuple[Path, str]] | None = None) -> list[Path]:
@@ -61,9 +162,11 @@ def _atomic_copy(src: Path, target: Path) -> None:
         raise
 
 
-def queue_file(src: Path, inbox: Path) -> Path:
+def queue_file(src: Path, inbox: Path, *, collection: str | None = None, lang: str | None = None,
+               metadata: dict | None = None) -> Path:
     """Copy a scan into the inbox: written under .incoming, then renamed, so the nightly run
-    never sees half a file. The original stays where it was."""
+    never sees half a file; what staff said about it goes into its sidecar first, so the nightly
+    run never sees the scan without it. The original stays where it was."""
     staging = inbox / INCOMING
     staging.mkdir(parents=True, exist_ok=True)
     target = _free_name(inbox / src.name)
@@ -71,6 +174,7 @@ def queue_file(src: Path, inbox: Path) -> Path:
     os.close(fd)
     try:
         shutil.copyfile(src, tmp)  # its mtime is the hand-in time: the nightly run goes oldest first
+        write_sidecar(target, collection=collection, lang=lang, metadata=metadata)
         os.replace(tmp, target)  # same file system: atomic
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -94,8 +198,37 @@ def settle(path: Path, inbox: Path, root: Path, reason: str | None = None) -> Pa
         except OSError:  # another file system: copy, then remove the original
             _atomic_copy(path, target)
             path.unlink()
+    side = sidecar_of(path)
+    if side.is_file():  # what staff said stays beside the scan
+        if sidecar_of(target).exists():
+            side.unlink()
+        else:
+            os.replace(side, sidecar_of(target))
     if reason is not None:
         note = target.with_name(target.name + ".reason.txt")
         note.write_text(reason.rstrip() + "\n", encoding="utf-8")
     return target
 
+
+
+def settle_manifests(inbox: Path, root: Path) -> list[Path]:
+    """Move each manifest.csv none of whose scans is left in the inbox to the archive folder."""
+    moved = []
+    for m in sorted(inbox.rglob(MANIFEST)) if inbox.is_dir() else []:
+        if any(part.startswith(".") for part in m.relative_to(inbox).parts):
+            continue
+        try:
+            rows = read_manifest(m)
+        except ManifestError:
+            rows = []
+        if rows and any(r.file.exists() for r in rows):
+            continue
+        target = _free_name(root / m.relative_to(inbox))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(m, target)
+        except OSError:
+            _atomic_copy(m, target)
+            m.unlink()
+        moved.append(target)
+    return moved

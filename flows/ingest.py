@@ -192,8 +192,18 @@ def ingest_files(paths: list[str], collection: str | None = None, lang: str | No
 
     from ingest.sources import iter_input_files
 
+    from .inbox import read_sidecar
+
     settings = load_settings()
-    jobs = [FileJob(str(p), collection=collection, lang=lang) for p in iter_input_files([Path(p) for p in paths])]
+    jobs = []
+    for p in iter_input_files([Path(p) for p in paths]):
+        try:  # a file queued with metadata (`queue --now --title ...`) carries its sidecar
+            side = read_sidecar(p)
+        except ValueError as exc:
+            jobs.append(FileJob(str(p), collection=collection, lang=lang, missing_reason=str(exc)))
+            continue
+        jobs.append(FileJob(str(p), collection=side.get("collection") or collection, lang=side.get("lang") or lang,
+                            metadata=dict(side.get("metadata", {}))))
     report = with_runner(settings)(jobs, settings=settings, collection=collection, trigger="deployment")
     return report.to_dict()
 

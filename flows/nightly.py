@@ -14,7 +14,7 @@ from storage.repository import Repository
 
 from .app.originals import check_fixity, claim_file_store, rotating_sample
 from .app.store import open_store
-from .inbox import scan_inbox, settle
+from .inbox import inbox_entries, scan_inbox, settle, settle_manifests
 from .ingest import FileResult, ingest_document, sweep_store
 from .steps import FileJob
 
@@ -59,8 +59,10 @@ def markdown(summary: dict, title: str) -> str:
 
 @flow(name="nightly-ingest", log_prints=False)
 def nightly_ingest(inbox: str | None = None, collection: str | None = None, lang: str | None = None) -> dict:
-    """Scan the inbox recursively; ingest each new file as its own subflow, in chunks; move
-    stored and duplicate scans to the archive folder and failures to quarantine with a reason."""
+    """Scan the inbox recursively; ingest each new file as its own subflow, in chunks, with what
+    staff said about it (its sidecar FILE.meta.json, else its row of a manifest.csv, else this
+    run's collection and language); move stored and duplicate scans (with their sidecars) to the
+    archive folder and failures to quarantine with a reason; stored source paths follow them."""
     settings = load_settings()
     inbox_dir = Path(inbox or settings.inbox_dir).resolve()
     done_dir, bad_dir = Path(settings.done_dir).resolve(), Path(settings.quarantine_dir).resolve()
@@ -72,18 +74,24 @@ def nightly_ingest(inbox: str | None = None, collection: str | None = None, lang
     started = time.time()
     run_id = repo.start_run(trigger="nightly", collection=collection, files=len(files))
     results: list[FileResult] = []
-    for start in range(0, len(files), max(1, settings.chunk_size)):
-        for path in files[start:start + settings.chunk_size]:
-            job = FileJob(str(path), collection=collection, lang=lang)
+    entries = inbox_entries(inbox_dir, files, collection, lang)
+    for start in range(0, len(entries), max(1, settings.chunk_size)):
+        for entry in entries[start:start + settings.chunk_size]:
+            path = entry.path
+            job = FileJob(str(path), collection=entry.collection, lang=entry.lang, metadata=dict(entry.metadata),
+                          missing_reason=entry.error)
             try:
                 result = ingest_document(job, settings=settings, run_id=run_id)
             except Exception as exc:  # the subflow crashed: this file fails, the night goes on
                 result = FileResult(str(path), "quarantined", None, error=f"internal error: {exc}".splitlines()[0])
             if path.exists():
-                settle(path, inbox_dir, bad_dir if result.state == "quarantined" else done_dir,
-                       reason=result.error if result.state == "quarantined" else None)
+                moved = settle(path, inbox_dir, bad_dir if result.state == "quarantined" else done_dir,
+                               reason=result.error if result.state == "quarantined" else None)
+                if result.document_id is not None and result.state != "duplicate":
+                    repo.move_source(result.document_id, str(path.resolve()), str(moved.resolve()))
             results.append(result)
     results += [FileResult(str(p), "quarantined", None, error=reason) for p, reason in problems]
+    settle_manifests(inbox_dir, done_dir)
     summary = summarize(results)
     from storage.repository import FlagRepository
 

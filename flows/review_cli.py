@@ -24,23 +24,29 @@ def _password(stdin: bool) -> str:
 def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
           port: int = typer.Option(8000, "--port", help="Port to listen on.")) -> None:
     """Serve the review page (sign in with an account made by `users add`)."""
-    from .runtime import configure_prefect
-
-    settings = _settings()
-    configure_prefect(settings.prefect_start_timeout)
     import uvicorn
 
     from qa.review.app import create_app
     from storage.db import open_to_others
 
+    from .app.recompute import recompute_callable
+
+    settings = _settings()
+    try:
+        recompute, how = recompute_callable(settings)
+    except ValueError:
+        err.print("error: ARCHIVE_REVIEW_REPROCESS must be prefect, direct or off", markup=False)
+        raise typer.Exit(2)
     if (shared := open_to_others(settings.db_url)) is not None:
         err.print(f"warning: {shared} can be read by other users of this machine (it holds the accounts' "
                   f"password hashes): chmod 600 it and its -wal and -shm files", markup=False)
     if not any(u.active for u in _run(lambda store: store.accounts.users())):
         err.print("warning: no accounts yet; make one with `archive-ingest users add NAME --role reviewer`",
                   markup=False)
-    out.print(f"review page on http://{host}:{port}/ (Ctrl+C to stop)", markup=False)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", **proxy_options(settings))
+    out.print(f"review page on http://{host}:{port}/ (Ctrl+C to stop); corrections recomputed by: {how}",
+              markup=False)
+    uvicorn.run(create_app(settings, recompute=recompute), host=host, port=port, log_level="warning",
+                **proxy_options(settings))
 
 
 def proxy_options(settings: Settings) -> dict:

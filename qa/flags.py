@@ -125,7 +125,8 @@ def flag_words(page: int, lines: list[tuple[str, tuple, list[tuple]]], lang: str
                 sev = "high" if conf < very_low else "medium"
                 flags.append(Flag("low_confidence", sev, "word", f"“{token}” read with confidence {conf:.0f}",
                                   page, ln, wn, bbox=tuple(box), details={"confidence": conf}))
-            elif (alt := alternatives.get((ln, wn))) and alt[1] >= alt_low and _plausible(alt[0], vie, eng, token):
+            elif ((alt := alternatives.get((ln, wn))) and alt[1] >= alt_low and _plausible(alt[0], vie, eng, token)
+                  and _as_likely(alt[0], token, vie, eng, known, context.get((ln, wn), (None, None)), alt[1], conf)):
                 other = f"“{alt[0]}”" if alt[0] else "another character"
                 flags.append(Flag("close_alternative", "low", "word",
                                   f"“{token}” could also read {other} (Tesseract's second choice, "
@@ -145,7 +146,7 @@ def flag_words(page: int, lines: list[tuple[str, tuple, list[tuple]]], lang: str
             elif _ODD_CHAR.search(core):
                 flags.append(Flag("odd_character", "medium", "word", f"“{core}” has a character words do not have",
                                   page, ln, wn, bbox=tuple(box), details={"confidence": conf}))
-            if _unexpected_capital(token, wn, words, prev_word(ln, wn), verse, vie):
+            if _unexpected_capital(token, wn, words, prev_word(ln, wn), verse, vie) and not _name_like(core, vie, known):
                 flags.append(Flag("unexpected_capital", "low", "word", f"“{core}” is capitalised inside a sentence",
                                   page, ln, wn, bbox=tuple(box), details={"confidence": conf}))
             if not vie or not core:
@@ -200,6 +201,77 @@ def _plausible(alternative: str | None, vie: bool, eng: bool, read: str | None =
     return True
 
 
+def _as_likely(alternative: str | None, read: str, vie: bool, eng: bool, known, around,
+               alt_conf: float = 0.0, conf: float = 100.0) -> bool:
+    """Is the second choice at least as likely as what was read? Vietnamese (with attested text):
+    its pairs with the neighbours when either reading has one; else, for an attested reading,
+    Tesseract's own confidences (a commoner syllable is no reason: "chết" is 14 times as common
+    as "chốt" in the attested texts, yet "điểm chốt" is right). English: pyspellchecker's word
+    frequency. Unknown either way (no data, or the reading is not a word at all): yes."""
+    if alternative is None:
+        return True
+    alt, core = unicodedata.normalize("NFC", alternative).strip(_EDGE), read.strip(_EDGE)
+    if not alt.isalpha() or not core.isalpha() or alt.lower() == core.lower():
+        return True  # punctuation, digits, case: frequency says nothing
+    if vie and known is not None:
+        a, r = syllable_key(alt), syllable_key(core)
+        if r not in known.syllables:
+            return True
+        sa, sr = known.support(a, around), known.support(r, around)
+        if sa[0] or sr[0]:
+            return sa[0] >= sr[0]
+        return sa[1] > 0 and alt_conf >= conf
+    if eng:
+        from .spelling import word_frequency
+
+        fr = word_frequency(core)
+        return not fr or word_frequency(alt) >= fr
+    return True
+
+
+# English month and weekday names are capitalised wherever they stand (language-specific: English)
+_EN_ALWAYS_CAPITAL = {"january", "february", "march", "april", "may", "june", "july", "august", "september",
+                      "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
+                      "saturday", "sunday"}
+# Vietnamese words after which a capitalised syllable is a name (language-specific: Vietnamese):
+# titles and kinship terms, countries and places, bodies of the state ("nước Mỹ", "tỉnh Quảng",
+# "ông Kiếm", "Bộ Ngoại giao").
+_VI_NAME_BEFORE = {"ông", "bà", "anh", "chị", "cô", "chú", "bác", "em", "cụ", "đồng", "chí", "nước", "người",
+                   "tỉnh", "huyện", "xã", "thôn", "làng", "sông", "núi", "phố", "đường", "quận", "phường", "miền",
+                   "khu", "đảo", "vùng", "thành", "thủ", "đô", "bộ", "cục", "sở", "ban", "vụ", "đảng", "quân",
+                   "tướng", "đại", "tá", "trung", "thiếu", "thượng", "tổng", "thống", "chủ", "tịch", "hội", "viện",
+                   "trường", "báo", "hãng", "tập", "đoàn", "sư", "tiểu", "mặt", "trận", "chiến", "dịch"}
+
+
+# Bodies of the Vietnamese state and party, capitalised as names in administrative papers ("gửi Cục
+# Tình báo", "Bộ Chính trị"), even where the attested texts write them in lower case (Vietnamese)
+_VI_BODIES = {"cục", "bộ", "sở", "ban", "vụ", "viện", "đảng", "khu", "quân", "ủy", "uỷ", "trung", "thường",
+              "chính", "tổng", "hội", "mặt", "nhà", "quốc", "tỉnh", "thành"}
+
+
+def _shouting(core: str, wn: int, words) -> bool:
+    """A Vietnamese syllable in capitals amid lower-case words ("Thường trực BỘ Chính trị"): a
+    misread case, not an acronym (those are not syllables and carry no marks: "UBND")."""
+    if len(core) < 2 or not core.isalpha() or not core.isupper() or not is_valid_syllable(core.lower()):
+        return False
+    if core.isascii():
+        return False  # "MY", "TO": could be an acronym or an English word
+    near = [words[k][0].strip(_EDGE) for k in (wn - 1, wn + 1) if 0 <= k < len(words)]
+    return bool(near) and all(n and not n.isupper() for n in near)
+
+
+def _name_like(core: str, vie: bool, known) -> bool:
+    """A capitalised word that is a name, not a misreading: an English month or weekday; a
+    Vietnamese syllable the attested texts write capitalised inside phrases ("Mỹ", "Cục")."""
+    if core.lower() in _EN_ALWAYS_CAPITAL and not vie:
+        return True
+    if vie and core.isupper():
+        return False  # in capitals amid lower case: see _shouting
+    if vie and syllable_key(core) in _VI_BODIES:
+        return True
+    return bool(vie and known is not None and known.is_name(syllable_key(core)))
+
+
 _DIGIT_IN_WORD = re.compile(r"\d[^\W\d_]|[^\W\d_]\d")
 # years and counts with a suffix (1960s, 3rd, 10km), chemical formulas and codes (CO2, B-52)
 _DIGIT_OK = re.compile(r"^(?:\d+(?:s|st|nd|rd|th|km|kg|cm|mm|m|g|h|am|pm|tr|k)|[A-Z][A-Z0-9-]*\d[A-Z0-9]*|\d+[A-Z]+)$")
@@ -211,6 +283,8 @@ def _unexpected_capital(token: str, wn: int, words, before_word: str, verse: boo
     lower-case words ("ký Ức là") or opening a line of prose straight after a word with no
     punctuation at all."""
     core = token.strip(_EDGE)
+    if vie and _shouting(core, wn, words):
+        return True
     if len(core) < 2 or not core[0].isupper() or not core[1:].islower() or core != token or not core.isalpha():
         return False
     if not before_word or not before_word[-1].isalpha():
@@ -222,7 +296,7 @@ def _unexpected_capital(token: str, wn: int, words, before_word: str, verse: boo
     if (after[:1].isupper()) or (before[:1].isupper()):
         return False  # part of a name of several words (Sơn Tây, New York)
     if vie:  # Vietnamese prose lines may open a sentence left without a full stop: mid-line only
-        return wn > 0 and is_valid_syllable(core)
+        return wn > 0 and is_valid_syllable(core) and before.lower() not in _VI_NAME_BEFORE
     return not unknown_words([(core.lower(), False)])
 
 
@@ -314,8 +388,9 @@ def flag_links(links: list[tuple[list[int], list[int], float]], source: list[str
         if score < LOW_LINK_SCORE:
             flags.append(Flag("low_link_confidence", "high" if score < 0.2 else "medium", "link",
                               f"link confidence {score:.2f}", link=k, details={"score": score}))
-        a_src = {a for a in anchors(src, "vi") if a[0] in "nd"}
-        a_tgt = {a for a in anchors(tgt, "en") if a[0] in "nd"}
+        # numbers, dates and months ("tháng 12" = "December": "mo:12" on both sides)
+        a_src = {a for a in anchors(src, "vi") if a[0] in "nd" or a.startswith("mo:")}
+        a_tgt = {a for a in anchors(tgt, "en") if a[0] in "nd" or a.startswith("mo:")}
         # a small number in figures on one side may be written in words on the other ("2 sợi
         # dây" / "two strings", "hai năm" / "2 years"): not a mismatch
         only_s = sorted(a for a in a_src - a_tgt if not _spelled(a, tgt, _EN_NUMBERS))

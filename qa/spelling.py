@@ -57,3 +57,11 @@ def suggestion(token: str) -> str | None:
         return _checker().correction(core)
     except Exception:  # pyspellchecker raises on odd input in some versions
         return None
+
+
+def word_frequency(word: str) -> int:
+    """How often pyspellchecker's English list (shipped with it) saw the word; 0: not at all."""
+    try:
+        return int(_checker().word_frequency[word.lower()] or 0)
+    except (KeyError, TypeError):
+        return 0

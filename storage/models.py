@@ -6,6 +6,7 @@ The schema is migrated with Alembic (storage/migrations); change a model, add a 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -34,6 +35,15 @@ class DocumentStatus:
     PROCESSING = "processing"  # pages being read; a crash leaves this, the next run resumes
     STORED = "stored"
     QUARANTINED = "quarantined"  # bad input: see error_reason
+
+
+class FlagStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"  # a reviewer: not an error here
+    CORRECTED = "corrected"  # a reviewer fixed the text it pointed at
+    TRANSLATION_PROBLEM = "translation_problem"
+    DISMISSED = "dismissed"  # "not an error" on this rule and word, for the whole collection
+    WITHDRAWN = "withdrawn"  # no longer raised by a recompute: kept so old links still land
 
 
 class IngestRun(Base):
@@ -286,7 +296,24 @@ class PassageVersion(Base):
     kind: Mapped[str] = mapped_column(String(20))  # "correction" | "accepted"
     text: Mapped[str] = mapped_column(Text)
     base_text: Mapped[str] = mapped_column(Text)  # the raw OCR passage text it applies to
+    # the reviewer's text line by line, one entry per OCR line of the passage (None: made before
+    # line-by-line review; `text` is then the only form)
+    lines: Mapped[list | None] = mapped_column(JSON, nullable=True)
     author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FlagDismissal(Base):
+    """'Not an error' on a rule and a word, remembered for a collection ("" = documents without
+    one): the rule does not raise that word again there until an admin undoes it."""
+
+    __tablename__ = "flag_dismissals"
+    __table_args__ = (UniqueConstraint("collection", "type", "word"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collection: Mapped[str] = mapped_column(String(200), default="")
+    type: Mapped[str] = mapped_column(String(40))
+    word: Mapped[str] = mapped_column(String(200))  # NFC, as read
+    created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -7,7 +7,9 @@ a document still 'processing' is resumed by the next run, never duplicated.
 from __future__ import annotations
 
 import os
+import re
 import socket
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator
@@ -19,9 +21,9 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from ingest.model import PageText
 
 from . import db
+from .models import (Alignment, Document, DocumentStatus, Flag, FlagDismissal, FlagStatus, IngestRun, Line,
+                     MachineTranslation, Page, Passage, Record, Sentence, Word, utcnow)
 from .search import index_document
-from .models import (Alignment, Document, DocumentStatus, Flag, IngestRun, Line, MachineTranslation, Page,
-                     Passage, Record, Sentence, Word, utcnow)
 
 RECORD_FIELDS = (
     "record_id", "title", "date", "source_archive", "translator", "rights", "type", "language",
@@ -137,6 +139,15 @@ class Repository:
             except IntegrityError:
                 continue  # another batch registered the same bytes at the same moment
         raise RuntimeError(f"could not register {source_path}")
+
+    def move_source(self, document_id: int, old: str, new: str) -> bool:
+        """The file moved (inbox -> archive folder): its stored source path follows it."""
+        with self.sessions.begin() as s:
+            doc = s.get(Document, document_id)
+            if doc is None or doc.source_path not in (old, new):
+                return False  # another copy of the same bytes was stored from elsewhere: keep that path
+            doc.source_path = new
+            return True
 
     def quarantine_unread(self, *, source_path: str, filename: str, reason: str, collection: str | None,
                           lang: str, run_id: int | None) -> int:
@@ -393,29 +404,56 @@ class FlagRepository:
         self.sessions = db.sessions(url)
 
     def replace(self, document_id: int, flags: list, *, scope: str, target_document_id: int | None = None) -> int:
-        """scope 'page' (OCR rules) or 'link' (alignment rules against one translation). A flag a
-        reviewer already resolved (same rule, place and evidence) is not raised again."""
+        """scope 'page' (OCR rules) or 'link' (alignment rules against one translation). A flag
+        raised again (same rule, place and evidence) keeps its row and id, so links to it stay
+        good; one no longer raised is withdrawn, not deleted (its link still finds the passage);
+        one a reviewer already resolved, or dismissed for the collection, is not raised again."""
         with self.sessions.begin() as s:
-            q = delete(Flag).where(Flag.document_id == document_id, Flag.status == "open")
+            doc = s.get(Document, document_id)
+            dismissed = {(d.type, d.word) for d in s.scalars(select(FlagDismissal).where(
+                FlagDismissal.collection == ((doc.collection if doc else None) or "")))}
+            q = select(Flag).where(Flag.document_id == document_id)
             # page rules leave target_document_id empty; alignment rules name the translation
             q = q.where(Flag.target_document_id.is_(None)) if scope == "page" else q.where(
                 Flag.target_document_id == target_document_id)
-            s.execute(q)
-            resolved = {_flag_key(f.type, f.level, f.page_number, f.line_number, f.word_number, f.evidence)
-                        for f in s.scalars(select(Flag).where(Flag.document_id == document_id,
-                                                              Flag.status != "open"))}
-            flags = [f for f in flags if _flag_key(f.type, f.level, f.page, f.line, f.word, f.evidence) not in resolved]
+            current: dict[tuple, Flag] = {}
+            resolved = set()
+            for row in s.scalars(q.order_by(Flag.id)):
+                key = _flag_key(row.type, row.level, row.page_number, row.line_number, row.word_number, row.evidence)
+                if row.status in (FlagStatus.OPEN, FlagStatus.WITHDRAWN):
+                    current.setdefault(key, row)
+                else:
+                    resolved.add(key)
+            kept = 0
+            seen = set()
             for f in flags:
-                s.add(Flag(document_id=document_id, type=f.type, severity=f.severity,
-                           rank={"low": 1, "medium": 2, "high": 3}[f.severity], level=f.level, page_number=f.page,
-                           line_number=f.line, word_number=f.word, link_number=f.link,
-                           target_document_id=target_document_id, bbox=list(f.bbox) if f.bbox else None,
-                           evidence=f.evidence, details=f.details, status="open"))
-            return len(flags)
+                key = _flag_key(f.type, f.level, f.page, f.line, f.word, f.evidence)
+                if key in resolved or key in seen or (f.type, flag_word(f.evidence, f.details)) in dismissed:
+                    continue
+                seen.add(key)
+                values = dict(severity=f.severity, rank=SEVERITY_RANK.get(f.severity, 1), link_number=f.link,
+                              bbox=list(f.bbox) if f.bbox else None, details=f.details, status=FlagStatus.OPEN)
+                row = current.pop(key, None)
+                if row is None:
+                    s.add(Flag(document_id=document_id, type=f.type, level=f.level, page_number=f.page,
+                               line_number=f.line, word_number=f.word, target_document_id=target_document_id,
+                               evidence=f.evidence, **values))
+                else:
+                    for name, value in values.items():
+                        setattr(row, name, value)
+                kept += 1
+            for row in current.values():
+                if row.status == FlagStatus.OPEN:
+                    row.status, row.resolved_by, row.resolved_at = FlagStatus.WITHDRAWN, "system", utcnow()
+            return kept
 
-    def flags(self, document_id: int) -> list[Flag]:
+    def flags(self, document_id: int, *, withdrawn: bool = False) -> list[Flag]:
+        """The document's flags, open and resolved (and those no longer raised if `withdrawn`)."""
         with self.sessions() as s:
-            return list(s.scalars(select(Flag).where(Flag.document_id == document_id)
+            q = select(Flag).where(Flag.document_id == document_id)
+            if not withdrawn:
+                q = q.where(Flag.status != FlagStatus.WITHDRAWN)
+            return list(s.scalars(q
                                   .order_by(Flag.rank.desc(), Flag.page_number, Flag.line_number, Flag.id)))
 
     def count(self, document_ids: list[int] | None = None) -> int:
@@ -424,6 +462,19 @@ class FlagRepository:
             if document_ids is not None:
                 q = q.where(Flag.document_id.in_(document_ids))
             return int(s.scalar(q) or 0)
+
+
+# rank orders the queue; a severity another rule set adds (e.g. "critical") sorts above "high"
+SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+_QUOTED = re.compile(r"“([^”]+)”")
+
+
+def flag_word(evidence: str, details: dict | None = None) -> str | None:
+    """The word a flag is about: its details' "word", else the first quoted word of its evidence."""
+    if details and details.get("word"):
+        return unicodedata.normalize("NFC", str(details["word"]))
+    m = _QUOTED.search(evidence or "")
+    return unicodedata.normalize("NFC", m.group(1)) if m else None
 
 
 def _flag_key(type_, level, page, line, word, evidence) -> tuple:

@@ -15,9 +15,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from ingest.paragraphs import join_lines
+
 from .accounts import ROLES, AccountRepository  # noqa: F401  (ROLES: imported from here by callers)
-from .models import (Alignment, AuditEvent, Document, DocumentStatus, Flag, Page,
-                     Passage, PassageVersion, Record, Sentence, utcnow)
+from .models import (Alignment, AuditEvent, Document, DocumentStatus, Flag, FlagStatus, Line,
+                     Page, Passage, PassageVersion, Record, Sentence, utcnow)
 
 RESOLVED = ("accepted", "corrected", "translation_problem")
 # A version made on one OCR reading still applies after a re-read if the passage text is this close
@@ -64,6 +66,7 @@ class PassageView:
     image_kind: str | None  # "preprocessed" (boxes match it), "original", None: no scan (a text file)
     raw_text: str
     text: str  # the current text: latest version, else the OCR
+    line_texts: list[str]  # the current text line by line, one per OCR line of the passage
     version: int  # 0 = raw OCR
     versions: list[VersionInfo]
     box: tuple[int, int, int, int]  # passage box on the page
@@ -89,6 +92,23 @@ def nfc(text: str) -> str:
 
 def _info(v: PassageVersion) -> VersionInfo:
     return VersionInfo(v.version, v.kind, v.text, v.author, v.created_at.isoformat(timespec="seconds"))
+
+
+def current_lines(version: PassageVersion | None, ocr_lines: list[str]) -> list[str]:
+    """The passage's text line by line: the version's lines when it kept them and they still match
+    the OCR's line count, else the OCR's lines (a version made before line-by-line review, or one
+    whose passage was read anew with other lines, has its words spread over the OCR's lines as
+    many per line as the OCR read there)."""
+    if version is None:
+        return list(ocr_lines)
+    if version.lines and len(version.lines) == len(ocr_lines):
+        return list(version.lines)
+    words, out = version.text.split(), []
+    for k, line in enumerate(ocr_lines):
+        take = len(words) if k == len(ocr_lines) - 1 else len(line.split())
+        out.append(" ".join(words[:take]))
+        words = words[take:]
+    return out or [version.text]
 
 
 def latest_versions(s: Session, document_id: int) -> dict[tuple[int, int], PassageVersion]:
@@ -138,15 +158,46 @@ def effective_passages(s: Session, document_id: int) -> list[tuple[int, int, str
 
 
 def reviewed_lines(s: Session, document_id: int) -> dict[int, list[tuple[int, int]]]:
-    """Line ranges per page of passages a reviewer has accepted or corrected: OCR rules stay quiet there."""
+    """Line ranges per page where a reviewer's text replaces the OCR: OCR rules stay quiet there.
+    A version kept line by line covers the lines it changed (flags on the others wait for their
+    own decision); an "accept all" or a version of one paragraph covers its whole passage."""
     _, attached = attached_versions(s, document_id)
-    rows = s.execute(select(Page.number, Passage.number, Passage.first_line, Passage.last_line)
+    rows = s.execute(select(Page.id, Page.number, Passage.number, Passage.first_line, Passage.last_line)
                      .join(Passage, Passage.page_id == Page.id).where(Page.document_id == document_id)).all()
     out: dict[int, list[tuple[int, int]]] = {}
-    for p, n, first, last in rows:
-        if (p, n) in attached:
+    for page_id, p, n, first, last in rows:
+        v = attached.get((p, n))
+        if v is None:
+            continue
+        if v.kind == "correction" and v.lines and len(v.lines) == last - first + 1:
+            ocr = dict(s.execute(select(Line.number, Line.text).where(
+                Line.page_id == page_id, Line.number >= first, Line.number <= last)).all())
+            out.setdefault(p, []).extend((first + k, first + k) for k, text in enumerate(v.lines)
+                                         if text.strip() != (ocr.get(first + k) or "").strip())
+        else:
             out.setdefault(p, []).append((first, last))
     return out
+
+
+def record_fields(doc: Document, other: Document | None, role: str) -> dict:
+    """What a published archive record shows: title, date, summary, archive, citation; on an
+    original, the translator and rights of its translation when its own record has none."""
+    rec = doc.record
+    extra = (rec.extra or {}) if rec else {}
+    theirs = other.record if other is not None else None
+    title = (rec.title if rec else None) or doc.filename
+    fields = {"title": title, "date": rec.date if rec else None, "record_id": rec.record_id if rec else None,
+              "summary": extra.get("summary") or extra.get("description"),
+              "archive": (rec.source_archive if rec else None) or (theirs.source_archive if theirs else None),
+              "translator": rec.translator if rec else None, "rights": rec.rights if rec else None,
+              "translation_rights": None}
+    if role == "original" and theirs is not None:
+        fields["translator"] = fields["translator"] or theirs.translator
+        fields["translation_rights"] = theirs.rights if theirs.rights != fields["rights"] else None
+    parts = [title, fields["date"], fields["archive"], fields["record_id"] and f"record {fields['record_id']}",
+             doc.collection and f"collection {doc.collection}"]
+    fields["citation"] = extra.get("citation") or ", ".join(p for p in parts if p) + "."
+    return fields
 
 
 class ReviewRepository(AccountRepository):
@@ -257,15 +308,21 @@ class ReviewRepository(AccountRepository):
                 ref=ref, document=doc, page_id=page.id, page_size=(page.width or 0, page.height or 0),
                 image_kind="preprocessed" if page.preprocessed_image else "original" if page.original_image else None,
                 raw_text=passage.text, text=current.text if current else passage.text,
+                line_texts=current_lines(current, [ln["text"] for ln in lines]),
                 version=current.version if current else 0, versions=history,
                 box=(passage.x0, passage.y0, passage.x1, passage.y1), lines=lines, flags=flags,
                 translation=translation, translation_document=tdoc, sentence_pairs=pairs)
 
     def _passage_flags_and_translation(self, s: Session, doc: Document, page_number: int, passage: Passage,
                                        doc_index: int):
+        first = passage.number == min(p.number for p in s.scalars(select(Passage).where(
+            Passage.page_id == passage.page_id)))
+        on_lines = (Flag.line_number >= passage.first_line) & (Flag.line_number <= passage.last_line)
         page_flags = list(s.scalars(select(Flag).where(
             Flag.document_id == doc.id, Flag.level != "link", Flag.page_number == page_number,
-            Flag.line_number >= passage.first_line, Flag.line_number <= passage.last_line)
+            Flag.status != FlagStatus.WITHDRAWN,
+            # a page-level flag ("page unreadable") shows on the page's first passage
+            (on_lines | Flag.line_number.is_(None)) if first else on_lines)
             .order_by(Flag.rank.desc(), Flag.line_number, Flag.word_number)))
         sentences = {x.number: x for x in s.scalars(select(Sentence).where(Sentence.document_id == doc.id))}
         in_passage = {n for n, x in sentences.items()
@@ -283,7 +340,7 @@ class ReviewRepository(AccountRepository):
             mine_numbers = {a.number for a in mine}
             link_flags = list(s.scalars(select(Flag).where(
                 Flag.document_id == doc.id, Flag.level == "link", Flag.target_document_id == target_id,
-                Flag.link_number.in_(mine_numbers)).order_by(Flag.rank.desc(), Flag.link_number)))
+                Flag.status != FlagStatus.WITHDRAWN, Flag.link_number.in_(mine_numbers)).order_by(Flag.rank.desc(), Flag.link_number)))
             flagged = {f.link_number for f in link_flags}
             pairs = [(" ".join(sentences[i].text for i in a.source_ids if i in sentences),
                       " ".join(tsent[j].text for j in a.target_ids if j in tsent), a.score, a.number)
@@ -295,9 +352,14 @@ class ReviewRepository(AccountRepository):
         return page_flags + link_flags, translation, tdoc, pairs
 
     def save_version(self, ref: PassageRef, *, base_version: int, kind: str, text: str, user: str,
-                     flag_ids: list[int], flag_status: str, note: str | None = None) -> SaveResult:
+                     flag_ids: list[int], flag_status: str, note: str | None = None,
+                     lines: list[str] | None = None) -> SaveResult:
         """Store a reviewer's version unless someone else stored one since `base_version` was read;
-        resolve the given flags; audit it. All or nothing."""
+        resolve the given flags; audit it. All or nothing. `lines`: the text line by line (one
+        per OCR line); the version's text is then those lines joined as passages are."""
+        if lines is not None:
+            lines = [nfc(x).replace("\n", " ") for x in lines]
+            text = join_lines(lines)
         text = nfc(text)
         try:
             with self.sessions.begin() as s:
@@ -316,7 +378,8 @@ class ReviewRepository(AccountRepository):
                 before = current.text if current else raw
                 new = PassageVersion(document_id=ref.document_id, page_number=ref.page_number,
                                      passage_number=ref.passage_number, version=top + 1, kind=kind,
-                                     text=text if kind == "correction" else before, base_text=raw, author=user)
+                                     text=text if kind == "correction" else before, base_text=raw, author=user,
+                                     lines=lines if kind == "correction" else (current.lines if current else None))
                 s.add(new)
                 s.flush()
                 from .search import index_document  # storage.search reads this module's versions
@@ -341,6 +404,18 @@ class ReviewRepository(AccountRepository):
                              page_number=ref.page_number if ref else None,
                              passage_number=ref.passage_number if ref else None, flag_ids=list(flag_ids), note=note))
             return n
+
+    def decide(self, flag_id: int, status: str, user: str) -> Flag | None:
+        """One flag's decision (accept: not an error here); the passage's text is not touched."""
+        with self.sessions.begin() as s:
+            flag = s.get(Flag, flag_id)
+            if flag is None or flag.status != FlagStatus.OPEN:
+                return flag
+            flag.status, flag.resolved_by, flag.resolved_at = status, user, utcnow()
+            s.add(AuditEvent(user=user, action=str(status), document_id=flag.document_id,
+                             page_number=flag.page_number, flag_ids=[flag.id], note=flag.evidence[:200]))
+            s.flush()
+            return flag
 
     @staticmethod
     def _resolve(s: Session, document_id: int, flag_ids: list[int], status: str, user: str) -> int:
@@ -434,6 +509,7 @@ class ReviewRepository(AccountRepository):
             open_flags = int(s.scalar(select(func.count()).select_from(Flag).where(
                 Flag.document_id == doc.id, Flag.status == "open")) or 0)
             return {"document": doc, "counterpart": other, "role": role, "rows": rows,
+                    "fields": record_fields(doc, other, role),
                     "corrected": sorted({k for k, v in versions.items() if v.kind == "correction"}),
                     "open_flags": open_flags,
                     "pages": [(p.id, p.number) for p in doc.pages if p.original_image],

@@ -172,9 +172,12 @@ def test_tesseract_second_choices_that_make_real_words_are_flagged():
     # plain (word, box, confidence) words: the rule has nothing to read
     assert not [f for f in flag_words(1, [(t, b, [w[:3] for w in ws]) for t, b, ws in vie], "vie")
                 if f.type == "close_alternative"]
-    eng = [("the team iS more", (0, 0, 200, 40), [word("the", 0, 96, "tho", 50.0), word("team", 50, 96),
-                                                   word("iS", 100, 93, "is", 52.1), word("more", 150, 95, "mqre", 60.0)])]
-    assert {f.word for f in flag_words(1, eng, "eng") if f.type == "close_alternative"} == {0, 2}
+    eng = [("the team iS more than", (0, 0, 250, 40), [
+        word("the", 0, 96, "tho", 50.0), word("team", 50, 96), word("iS", 100, 93, "is", 52.1),
+        word("more", 150, 95, "mqre", 60.0), word("than", 200, 95, "then", 55.0)])]
+    # issue 14: a second choice must be at least as likely as the reading (English word frequency
+    # of pyspellchecker's list): "then" for "than" is offered, "tho" for "the" no longer is
+    assert {f.word for f in flag_words(1, eng, "eng") if f.type == "close_alternative"} == {2, 4}
     # a change of case alone is not worth a look when the word as read is cased as words are
     assert not [f for f in flag_words(1, [("Về nhà", (0, 0, 90, 40), [word("Về", 0, 96, "VỀ", 60.0),
                                                                        word("nhà", 50, 96)])], "vie")
@@ -212,3 +215,48 @@ def test_machine_and_human_translation_disagreeing():
     flags = flag_mt_disagreement([([0], [0]), ([1], [1]), ([], [1])], machine, human, [(1, 0), (1, 4)])
     assert [(f.type, f.page, f.line) for f in flags] == [("mt_disagreement", 1, 4)]
     assert flags[0].details["agreement"] < 25
+
+
+# ---- issue 14: flags worth reading ----------------------------------------------------------------
+
+def _line(text: str, y: int = 0, conf: float = 96.0, alts: dict | None = None):
+    words = []
+    for k, w in enumerate(text.split()):
+        alt = (alts or {}).get(w)
+        words.append((w, (k * 60, y, k * 60 + 50, y + 40), conf, *(alt if alt else (None, 0.0))))
+    return (text, (0, y, 60 * len(words), y + 40), words)
+
+
+def test_proper_nouns_and_month_names_are_not_unexpected_capitals():
+    vie = [_line("chính phủ nước Mỹ đã gửi công văn cho Cục tình báo và người Mỹ ở đó")]  # "Cục": a body
+    flags = flag_words(1, vie, "vie", attested=ATTESTED)
+    assert not [f for f in flags if f.type == "unexpected_capital"]
+    # a capital no name explains is still flagged
+    odd = flag_words(1, [_line("ký Ức là những gì ta giữ")], "vie", attested=ATTESTED)
+    assert [f.evidence for f in odd if f.type == "unexpected_capital"] == ["“Ức” is capitalised inside a sentence"]
+    eng = flag_words(1, [_line("the meeting of November and the Monday after it")], "eng")
+    assert not [f for f in eng if f.type == "unexpected_capital"]
+    assert [f.word for f in flag_words(1, [_line("the meeting of Tree and the")], "eng")
+            if f.type == "unexpected_capital"] == [3]
+    # a syllable in capitals amid lower case is a misread case ("BỘ"), an acronym is not ("UBND")
+    shout = flag_words(1, [_line("Thường trực BỘ Chính trị và UBND tỉnh đã họp")], "vie", attested=ATTESTED)
+    assert [f.evidence for f in shout if f.type == "unexpected_capital"] == ["“BỘ” is capitalised inside a sentence"]
+
+
+def test_months_match_across_languages():
+    links = [([0], [0], 0.9), ([1], [1], 0.9), ([2], [2], 0.9)]
+    src = ["Trong tháng 12 ta thắng lớn.", "Đến tháng mười hai thì về.", "Ngày 5 tháng 3 có 40 người."]
+    tgt = ["In December we won a great victory.", "They came back in December.", "On March 5 forty people came."]
+    assert not [f for f in flag_links(links, src, tgt) if f.type == "anchor_mismatch"]
+    wrong = flag_links([([0], [0], 0.9)], ["Trong tháng 11 ta thắng lớn."], ["In December we won."])
+    assert [f.details for f in wrong if f.type == "anchor_mismatch"] == [{"source_only": ["mo:11"],
+                                                                          "target_only": ["mo:12"]}]
+
+
+def test_a_second_choice_must_be_as_likely_as_the_reading():
+    """"chốt" read with "chết" as Tesseract's runner-up: "chết" is the commoner syllable, but the
+    neighbours attest "chốt"; "thi" with "thí" before "sinh" is offered."""
+    page = [_line("giữ vững các điểm chốt quan trọng", alts={"chốt": ("chết", 70.0)}),
+            _line("là một thi sinh giỏi", y=50, alts={"thi": ("thí", 81.0)})]
+    flags = [f for f in flag_words(1, page, "vie", attested=ATTESTED) if f.type == "close_alternative"]
+    assert [(f.line, f.details["suggestion"]) for f in flags] == [(1, "thí")]

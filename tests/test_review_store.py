@@ -209,7 +209,7 @@ def test_suggestions_keep_case_and_punctuation():
     or the whole token when only the punctuation differs; counted among earlier occurrences."""
     from types import SimpleNamespace as NS
 
-    from qa.review.app import _suggestions
+    from qa.review.strips import suggestions as _suggestions
 
     words = [("Chỉ", None, 95, 0), ("thi", None, 92, 1), ("tiên,", None, 91, 2), ("thi", None, 92, 3)]
     flags = [NS(id=1, status="open", level="word", line_number=0, word_number=0, details={"suggestion": "chi"}),
@@ -218,5 +218,7 @@ def test_suggestions_keep_case_and_punctuation():
              NS(id=4, status="accepted", level="word", line_number=0, word_number=1, details={"suggestion": "thí"}),
              NS(id=5, status="open", level="word", line_number=0, word_number=1, details={"suggestion": None})]
     got = _suggestions(NS(lines=[{"number": 0, "words": words}], flags=flags))
-    assert got == {1: {"find": "Chỉ", "put": "Chi", "nth": 0}, 2: {"find": "tiên,", "put": "tiên.", "nth": 0},
-                   3: {"find": "thi", "put": "thí", "nth": 1}}
+    # the line field each goes into (0: the passage's first line), then its place in that line
+    assert got == {1: {"line": 0, "find": "Chỉ", "put": "Chi", "nth": 0},
+                   2: {"line": 0, "find": "tiên,", "put": "tiên.", "nth": 0},
+                   3: {"line": 0, "find": "thi", "put": "thí", "nth": 1}}

@@ -14,6 +14,12 @@ _VI_MONTH_YEAR = re.compile(r"tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECAS
 _EN_DATE = re.compile(r"\b(" + "|".join(MONTHS_EN) + r")\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?", re.IGNORECASE)
 _EN_DATE_DMY = re.compile(r"\b(\d{1,2})\s+(" + "|".join(MONTHS_EN) + r")(?:,?\s+(\d{4}))?", re.IGNORECASE)
 _EN_MONTH_YEAR = re.compile(r"\b(" + "|".join(MONTHS_EN) + r")\s+(\d{4})", re.IGNORECASE)
+# a month on its own ("tháng 12", "tháng mười hai", "December"): anchor "mo:12" on both sides
+_VI_MONTH_WORDS = {"giêng": 1, "một": 1, "hai": 2, "ba": 3, "tư": 4, "bốn": 4, "năm": 5, "sáu": 6, "bảy": 7,
+                   "tám": 8, "chín": 9, "mười": 10, "mười một": 11, "mười hai": 12, "chạp": 12}
+_VI_MONTH = re.compile(r"tháng\s+(\d{1,2}|mười một|mười hai|" + "|".join(
+    sorted((w for w in _VI_MONTH_WORDS if " " not in w), key=len, reverse=True)) + r")(?!\w)", re.IGNORECASE)
+_EN_MONTH = re.compile(r"\b(" + "|".join(m.capitalize() for m in MONTHS_EN) + r")\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _ENUM = re.compile(r"^\s*((?:[IVX]{1,5})|(?:\d{1,2})|(?:[a-z]))[.)]\s", re.IGNORECASE)
 _NAME_VI = re.compile(r"(?:[A-ZĐ][\w]*)(?:[ -][A-ZĐ][\w]*)+")
@@ -46,6 +52,12 @@ def anchors(text: str, lang: str) -> set[str]:
             out.add(f"m:{m.group(2)}-{int(m.group(1)):02d}")
         rest = _VI_DATE.sub(lambda m: f" {m.group(3) or ''} ", text)
         rest = _VI_MONTH_YEAR.sub(lambda m: f" {m.group(2)} ", rest)
+        for m in _VI_MONTH.finditer(rest):
+            word = m.group(1).lower()
+            month = int(word) if word.isdigit() else _VI_MONTH_WORDS.get(word, 0)
+            if 1 <= month <= 12:
+                out.add(f"mo:{month:02d}")
+        rest = _VI_MONTH.sub(" ", rest)
         names = _NAME_VI.findall(text)
     else:
         for pat, order in ((_EN_DATE, "mdy"), (_EN_DATE_DMY, "dmy")):
@@ -58,9 +70,13 @@ def anchors(text: str, lang: str) -> set[str]:
         rest = _EN_DATE.sub(lambda m: f" {m.group(3) or ''} ", text)
         rest = _EN_DATE_DMY.sub(lambda m: f" {m.group(3) or ''} ", rest)
         rest = _EN_MONTH_YEAR.sub(lambda m: f" {m.group(2)} ", rest)
+        out |= {f"mo:{MONTHS_EN[m.group(1).lower()]:02d}" for m in _EN_MONTH.finditer(rest) if m.group(1) != "May"}
         names = _NAME_EN.findall(text)
     # a date with a year also counts as its month, so 'tháng 10 năm 1968' meets 'October 15, 1968'
     out |= {f"m:{a[2:9]}" for a in out if a.startswith("d:") and not a.startswith("d:?")}
+    # every date and month-year also counts as its month, so "tháng 12" meets "December 1968" halfway:
+    # only the year is then left unmatched
+    out |= {f"mo:{a[-5:-3]}" for a in out if a.startswith("d:")} | {f"mo:{a[-2:]}" for a in out if a.startswith("m:")}
     for tok in _NUMBER.findall(rest):
         out.add(f"n:{_number(tok, lang)}")
     m = _ENUM.match(text)

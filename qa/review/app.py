@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import io
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import FastAPI, HTTPException, Path as PathParam, Query, Request
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import DataError
@@ -22,15 +24,17 @@ from starlette.middleware.sessions import SessionMiddleware
 from flows.app import accounts
 from flows.app.store import open_store
 from ingest.settings import Settings, secret
-from qa.vn_orthography import PUNCTUATION as _EDGE
 from storage.files import FileStore
-from storage.models import User
+from storage.models import FlagStatus, User
 from storage.review import PassageRef, ReviewRepository
+from storage.review_queue import ReviewQueue
 
 from .auth import LoginLimiter, csrf_ok, new_csrf_token
 from .inputs import MAX_ID, clean_text, has_nul, parse_box, parse_id
 from .reprocess import Reprocessor
 from .routes_exports import add_export_and_search_routes
+from .strips import line_strips
+from .strips import suggestions as _suggestions
 
 HERE = Path(__file__).parent
 REVIEWERS = ("reviewer", "admin")
@@ -40,11 +44,12 @@ ACTIONS = {  # form button -> (flag status, audit action)
     "correct": ("corrected", "correct"),
     "translation": ("translation_problem", "translation_problem"),
 }
+LANGUAGES = {"vie": "Vietnamese", "eng": "English"}
 MAX_CROP_WIDTH = 2000
 # ids in paths: a number the database's INTEGER holds, else a clean 404 (not an overflow 500)
 Id = Annotated[int, PathParam(ge=0, le=MAX_ID)]
 PAGE_SIZE = 50  # records per page of /documents
-QUEUE_PAGE = 300  # flags per page of /queue
+QUEUE_PAGE = 100  # passages per page of /queue
 CSP = ("default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -53,12 +58,15 @@ class NeedLogin(Exception):
     pass
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, recompute: Callable[[int], dict] | None = None) -> FastAPI:
+    """`recompute(document_id)`: what runs (on a worker thread) after a correction; the command
+    that starts the app chooses it (flows.app.recompute); None: corrections are not recomputed."""
     repo = ReviewRepository(settings.db_url)
+    queue_repo = ReviewQueue(settings.db_url)
     store = FileStore(settings.files_dir)
     app_store = open_store(settings)
     limiter = LoginLimiter(app_store.accounts, settings.login_max_failures, settings.login_window)
-    reprocessor = Reprocessor(settings)
+    reprocessor = Reprocessor(repo, recompute)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = lambda dt: dt.strftime("%Y-%m-%d %H:%M") if dt else ""
 
@@ -189,16 +197,21 @@ def create_app(settings: Settings) -> FastAPI:
     def index(request: Request):
         return RedirectResponse(home_for(user_of(request, EVERYONE)), status_code=303)
 
-    # ---- the queue ----------------------------------------------------------------------------
+    # ---- the queue: one row per passage ------------------------------------------------------
     def _filters(params) -> dict:
         doc = params.get("document") or ""
+        lang = params.get("lang") or ""
         return {"collection": params.get("collection") or None,
                 "document_id": parse_id(doc),
-                "type": params.get("type") or None}
+                "type": params.get("type") or None, "lang": lang if lang in LANGUAGES else None}
 
     def _query(filters: dict) -> str:
-        q = {"collection": filters["collection"], "document": filters["document_id"], "type": filters["type"]}
+        q = {"collection": filters["collection"], "document": filters["document_id"], "type": filters["type"],
+             "lang": filters.get("lang")}
         return urllib.parse.urlencode({k: v for k, v in q.items() if v})
+
+    def _passage_url(ref: PassageRef, query: str) -> str:
+        return f"/passages/{ref.document_id}/{ref.page_number}/{ref.passage_number}" + (f"?{query}" if query else "")
 
     @app.get("/queue", response_class=HTMLResponse)
     def queue(request: Request):
@@ -208,33 +221,36 @@ def create_app(settings: Settings) -> FastAPI:
             page = max(int(request.query_params.get("page", "1")), 1)
         except ValueError:
             page = 1
-        items = repo.queue(**filters, limit=QUEUE_PAGE + 1, offset=(page - 1) * QUEUE_PAGE)
-        more, items = len(items) > QUEUE_PAGE, items[:QUEUE_PAGE]  # one more row says there is a next page
-        return render(request, "queue.html", user, items=items, filters=filters, options=repo.queue_filters(),
-                      query=_query(filters), page=page, more=more)
+        items = queue_repo.passages(**filters)
+        shown = items[(page - 1) * QUEUE_PAGE: page * QUEUE_PAGE]
+        return render(request, "queue.html", user, items=shown, total=len(items), filters=filters,
+                      options=repo.queue_filters(), query=_query(filters), languages=LANGUAGES,
+                      passage_url=_passage_url, page=page, more=len(items) > page * QUEUE_PAGE,
+                      first=(page - 1) * QUEUE_PAGE)
 
     # ---- passages -----------------------------------------------------------------------------
     @app.get("/flags/{flag_id}")
     def open_flag(request: Request, flag_id: Id):
         user_of(request, REVIEWERS)
-        flag = repo.flag(flag_id)
-        ref = repo.locate(flag) if flag else None
+        flag = repo.flag(flag_id)  # withdrawn and resolved flags keep their row: an old link still lands
+        ref = queue_repo.locate(flag) if flag else None
         if ref is None:
             raise HTTPException(404, "no such flag, or its passage is gone")
-        query = request.url.query
-        return RedirectResponse(f"/passages/{ref.document_id}/{ref.page_number}/{ref.passage_number}"
-                                + (f"?{query}" if query else ""), status_code=303)
+        return RedirectResponse(_passage_url(ref, request.url.query), status_code=303)
 
     @app.get("/passages/{document_id}/{page_number}/{passage_number}", response_class=HTMLResponse)
     def passage(request: Request, document_id: Id, page_number: Id, passage_number: Id):
         user = user_of(request, REVIEWERS)
-        view = repo.passage_view(PassageRef(document_id, page_number, passage_number))
+        ref = PassageRef(document_id, page_number, passage_number)
+        view = repo.passage_view(ref)
         if view is None:
             raise HTTPException(404, "no such passage")
         filters = _filters(request.query_params)
-        return render(request, "passage.html", user, view=view, crop=_crop_box(view), query=_query(filters),
-                      marks=_word_marks(view), open_flags=[f for f in view.flags if f.status == "open"],
-                      suggestions=_suggestions(view))
+        items = queue_repo.passages(**filters)
+        position = next((it.position for it in items if it.ref == ref), None)
+        return render(request, "passage.html", user, view=view, strips=line_strips(view), query=_query(filters),
+                      open_flags=[f for f in view.flags if f.status == "open"], position=position,
+                      total=len(items), suggestions=_suggestions(view), collection=view.document.collection)
 
     @app.post("/passages/{document_id}/{page_number}/{passage_number}", response_class=HTMLResponse)
     async def act(request: Request, document_id: Id, page_number: Id, passage_number: Id):
@@ -244,10 +260,11 @@ def create_app(settings: Settings) -> FastAPI:
         ref = PassageRef(document_id, page_number, passage_number)
         flag_ids = [i for i in (parse_id(x) for x in form.getlist("flag_id")) if i is not None]
         filters = _filters(form)
+        key = f"{document_id}/{page_number}/{passage_number}"
         if action == "skip":
-            app_store.accounts.skip(request.session["sid"], flag_ids)  # in the database, not the cookie
+            app_store.accounts.skip(request.session["sid"], [key])  # in the database, not the cookie
             repo.audit(user.name, "skip", document_id=document_id, ref=ref, flag_ids=flag_ids)
-            return _next(request, filters)
+            return _next(request, filters, key)
         if action not in ACTIONS:
             raise HTTPException(400, f"unknown action {action!r}")
         status, audit_action = ACTIONS[action]
@@ -256,18 +273,28 @@ def create_app(settings: Settings) -> FastAPI:
         except ValueError:
             raise HTTPException(400, "the form has no base version: reload the page") from None
         note = clean_text(str(form.get("note", ""))).strip() or None
+        view = repo.passage_view(ref)
+        if view is None:
+            raise HTTPException(404, "no such passage")
         if action == "translation":
-            view = repo.passage_view(ref)
-            links = [f.id for f in (view.flags if view else []) if f.target_document_id is not None and f.id in flag_ids]
+            links = [f.id for f in view.flags if f.target_document_id is not None and f.id in flag_ids]
             repo.resolve(document_id, links or flag_ids, status, user.name, action=audit_action, ref=ref, note=note)
-            return _next(request, filters)
-        text = clean_text(str(form.get("text", "")))
+            return _next(request, filters, key)
+        lines = [clean_text(str(x)) for x in form.getlist("line")] if "line" in form else None
+        text = clean_text(str(form.get("text", ""))) if lines is None else "\n".join(lines)
         if action == "correct" and not text.strip():
             raise HTTPException(400, "a correction cannot be empty; use 'accept' to keep the text as it is")
+        if action == "correct" and lines is not None:
+            if len(lines) != len(view.line_texts):
+                raise HTTPException(400, "the form's lines do not match the passage's: reload the page")
+            # a fix resolves the flags on the lines it changed; the others wait for their own decision
+            changed = {ln["number"] for ln, old, new in zip(view.lines, view.line_texts, lines)
+                       if old.strip() != new.strip()}
+            flag_ids = [f.id for f in view.flags if f.id in flag_ids and f.line_number in changed]
         try:
             result = repo.save_version(ref, base_version=base_version, kind="correction" if action == "correct"
                                        else "accepted", text=text, user=user.name, flag_ids=flag_ids,
-                                       flag_status=status, note=note)
+                                       flag_status=status, note=note, lines=lines)
         except LookupError:
             raise HTTPException(404, "no such passage") from None
         if not result.ok:
@@ -277,15 +304,59 @@ def create_app(settings: Settings) -> FastAPI:
                           mine=text, base_version=base_version, query=_query(filters))
         if action == "correct":
             reprocessor.submit(document_id)
-        return _next(request, filters)
+        return _next(request, filters, key)
 
-    def _next(request: Request, filters: dict) -> RedirectResponse:
-        skipped = app_store.accounts.skipped(request.session.get("sid") or "")
-        items = repo.queue(**filters, limit=1, exclude=skipped)
+    def _next(request: Request, filters: dict, current: str) -> RedirectResponse:
+        skipped = {k for k in app_store.accounts.skipped(request.session.get("sid") or "") if isinstance(k, str)}
+        items = queue_repo.passages(**filters, exclude=skipped | {current})
         query = _query(filters)
         if not items:
             return RedirectResponse("/queue" + (f"?{query}" if query else ""), status_code=303)
-        return RedirectResponse(f"/flags/{items[0].flag_id}" + (f"?{query}" if query else ""), status_code=303)
+        return RedirectResponse(_passage_url(items[0].ref, query), status_code=303)
+
+    # ---- one flag's decision -------------------------------------------------------------------
+    @app.post("/flags/{flag_id}/decision")
+    async def decide(request: Request, flag_id: int):
+        """accept: not an error here; dismiss: not an error for this rule and word anywhere in the
+        collection (remembered). Answers JSON to the page's script, else goes back to the passage."""
+        user = user_of(request, REVIEWERS)
+        form = await checked_form(request)
+        decision = str(form.get("decision", ""))
+        flag = repo.flag(flag_id)
+        if flag is None:
+            raise HTTPException(404, "no such flag")
+        if decision == "accept":
+            flag = repo.decide(flag_id, FlagStatus.ACCEPTED, user.name)
+            closed = [flag_id] if flag.status == FlagStatus.ACCEPTED else []
+        elif decision == "dismiss":
+            dismissal = queue_repo.dismiss(flag_id, user.name)
+            if dismissal is None:
+                raise HTTPException(400, "only a flag on a word can be dismissed for the collection")
+            repo.audit(user.name, "dismiss", document_id=flag.document_id, flag_ids=[flag_id],
+                       note=f"{dismissal.type} “{dismissal.word}” in {dismissal.collection or 'no collection'}")
+            closed = [flag_id]
+        else:
+            raise HTTPException(400, "decision is accept or dismiss")
+        if request.headers.get("accept", "").startswith("application/json"):
+            return JSONResponse({"flag": flag_id, "decision": decision, "closed": closed})
+        back = safe_next(str(form.get("back", "")), f"/flags/{flag_id}")
+        return RedirectResponse(back, status_code=303)
+
+    # ---- "not an error" decisions, for admins ------------------------------------------------
+    @app.get("/admin/dismissals", response_class=HTMLResponse)
+    def dismissals(request: Request):
+        user = user_of(request, ("admin",))
+        return render(request, "dismissals.html", user, dismissals=queue_repo.dismissals())
+
+    @app.post("/admin/dismissals/{dismissal_id}/undo")
+    async def undo_dismissal(request: Request, dismissal_id: int):
+        user = user_of(request, ("admin",))
+        await checked_form(request)
+        gone = queue_repo.undo_dismissal(dismissal_id)
+        if gone is None:
+            raise HTTPException(404, "no such decision")
+        repo.audit(user.name, "undo_dismiss", note=f"{gone.type} “{gone.word}” in {gone.collection or 'no collection'}")
+        return RedirectResponse("/admin/dismissals", status_code=303)
 
     # ---- records ------------------------------------------------------------------------------
     @app.get("/documents", response_class=HTMLResponse)
@@ -307,7 +378,9 @@ def create_app(settings: Settings) -> FastAPI:
         view = repo.record_view(document_id)
         if view is None:
             raise HTTPException(404, "no such record")
-        return render(request, "record.html", user, view=view, history=repo.audit_events(document_id, limit=20))
+        # exports: (label, url) pairs of this record's downloads, once the exports exist (issue 12)
+        return render(request, "record.html", user, view=view, history=repo.audit_events(document_id, limit=20),
+                      exports=[])
 
     # ---- images -------------------------------------------------------------------------------
     @app.get("/images/pages/{page_id}")
@@ -346,58 +419,4 @@ def create_app(settings: Settings) -> FastAPI:
 
     return app
 
-
-def _crop_box(view) -> dict:
-    """The passage's box with a margin, clipped to the page; flagged boxes in percent of it, to draw."""
-    x0, y0, x1, y1 = view.box
-    w, h = view.page_size
-    m = 40
-    box = (max(0, x0 - m), max(0, y0 - m), min(w or x1 + m, x1 + m), min(h or y1 + m, y1 + m))
-    bw, bh = max(1, box[2] - box[0]), max(1, box[3] - box[1])
-    marks = []
-    for f in view.flags:
-        if f.bbox and f.status == "open":
-            fx0, fy0, fx1, fy1 = f.bbox
-            marks.append({"left": 100 * (fx0 - box[0]) / bw, "top": 100 * (fy0 - box[1]) / bh,
-                          "width": 100 * (fx1 - fx0) / bw, "height": 100 * (fy1 - fy0) / bh,
-                          "severity": f.severity, "title": f.evidence})
-    return {"param": ",".join(str(int(v)) for v in box), "marks": marks}
-
-
-def _suggestions(view) -> dict[int, dict]:
-    """flag id -> the replacement a flag suggests for its word ("thi" -> "thí"): the text to find
-    in the editable copy, what to put there, and which occurrence of it (0-based) the word is."""
-    words = [(ln["number"], w[3], w[0]) for ln in view.lines for w in ln["words"]]
-    out = {}
-    for f in view.flags:
-        suggestion = (f.details or {}).get("suggestion")
-        if f.status != "open" or f.level != "word" or not suggestion or f.word_number is None:
-            continue
-        at = next((k for k, (ln, wn, _) in enumerate(words) if (ln, wn) == (f.line_number, f.word_number)), None)
-        if at is None:
-            continue
-        token = words[at][2]
-        core, new = token.strip(_EDGE), suggestion.strip(_EDGE)
-        if core.lower() == new.lower() and token != suggestion:
-            find, put = token, suggestion  # only the punctuation differs ("tiên," / "tiên.")
-        else:
-            find, put = core, (new[:1].upper() + new[1:]) if core[:1].isupper() else new
-        if not find or find == put:
-            continue
-        nth = sum(1 for _, _, w in words[:at] if find in _tokens(w))
-        out[f.id] = {"find": find, "put": put, "nth": nth}
-    return out
-
-
-def _tokens(word: str) -> set[str]:
-    return {word, word.strip(_EDGE)}
-
-
-def _word_marks(view) -> dict[tuple[int, int], list]:
-    """(line, word) -> open flags on that word, to highlight the OCR text."""
-    marks: dict[tuple[int, int], list] = {}
-    for f in view.flags:
-        if f.level != "link" and f.status == "open" and f.line_number is not None:
-            marks.setdefault((f.line_number, f.word_number if f.word_number is not None else -1), []).append(f)
-    return marks
 

@@ -1,32 +1,32 @@
-"""After a correction: recompute the document's flags, sentences and alignment in the background,
-so the reviewer moves on at once. One at a time, in order; a document corrected again while it
-waits is recomputed once."""
+"""After a correction: recompute the document in the background, so the reviewer moves on at
+once. One at a time, in order; a document corrected again while it waits is recomputed once.
+
+What "recompute" does is handed in by the command that starts the web app (flows.app.recompute):
+this package does not import the orchestration layer.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
 
-from ingest.settings import Settings
 from storage.review import ReviewRepository
 
 log = logging.getLogger(__name__)
 
 
 class Reprocessor:
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.mode = settings.review_reprocess
-        if self.mode not in ("prefect", "direct", "off"):
-            raise ValueError(f"review_reprocess must be prefect, direct or off, not {self.mode!r}")
+    def __init__(self, repo: ReviewRepository, recompute: Callable[[int], dict] | None):
+        self.repo = repo
+        self.recompute = recompute
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reprocess")
         self._queued: set[int] = set()
         self._lock = threading.Lock()
 
     def submit(self, document_id: int) -> Future | None:
-        if self.mode == "off":
+        if self.recompute is None:
             return None
         with self._lock:
             if document_id in self._queued:
@@ -37,26 +37,18 @@ class Reprocessor:
     def _run(self, document_id: int) -> dict:
         with self._lock:
             self._queued.discard(document_id)  # corrections from now on need another run
-        repo = ReviewRepository(self.settings.db_url)
         try:
-            if self.mode == "prefect":
-                from flows.ingest import reprocess_document
-
-                # flow parameters are kept in Prefect's database: the session key stays out of them
-                result = reprocess_document(document_id, ocr=False,
-                                            settings=replace(self.settings, review_secret=None))
-            else:
-                from flows.steps import flag_document, pair_and_align
-
-                result = {"flags": flag_document(document_id, self.settings),
-                          "alignments": pair_and_align([document_id], self.settings)}
+            result = self.recompute(document_id) or {}
         except Exception as exc:  # noqa: BLE001 - reported in the audit, the web page goes on
             log.exception("recomputing document %s failed", document_id)
-            repo.audit("system", "recompute_failed", document_id=document_id,
-                       note=(str(exc).splitlines() or [type(exc).__name__])[0])
+            self.repo.audit("system", "recompute_failed", document_id=document_id,
+                            note=(str(exc).splitlines() or [type(exc).__name__])[0])
             raise
-        repo.audit("system", "recomputed", document_id=document_id,
-                   note=f"{result.get('flags', 0)} open flags; {len(result.get('alignments') or [])} alignment(s)")
+        if "flow_run" in result:
+            note = f"started flow run {result['flow_run']}"
+        else:
+            note = f"{result.get('flags', 0)} open flags; {len(result.get('alignments') or [])} alignment(s)"
+        self.repo.audit("system", "recomputed", document_id=document_id, note=note)
         return result
 
     def shutdown(self) -> None:

@@ -1,0 +1,51 @@
+"""After a reviewer's correction: recompute the document's flags, sentences and alignment.
+
+The web process never starts Prefect itself (an embedded server took 98 s and slowed every page
+to 3-20 s): with a Prefect server configured (PREFECT_API_URL) the `reprocess-document`
+deployment is started and not waited for; without one the same steps run here, without Prefect,
+on the review page's worker thread. `review serve` hands the chosen callable to the web app.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from enum import StrEnum
+
+from ingest.settings import Settings
+
+DEPLOYMENT = "reprocess-document/reprocess-document"
+
+
+class RecomputeMode(StrEnum):
+    PREFECT = "prefect"  # the deployment when a server is configured, else the steps directly
+    DIRECT = "direct"  # always the steps, without Prefect
+    OFF = "off"
+
+
+def recompute_directly(document_id: int, settings: Settings) -> dict:
+    """The steps of `reprocess_document(ocr=False)` without Prefect: flags, then alignment."""
+    from flows.steps import flag_document, pair_and_align
+
+    return {"flags": flag_document(document_id, settings), "alignments": pair_and_align([document_id], settings)}
+
+
+def start_deployment(document_id: int) -> dict:
+    """Start a `reprocess-document` run on the configured server; return at once (timeout=0)."""
+    from flows.runtime import configure_prefect
+
+    configure_prefect()
+    from prefect.deployments import run_deployment
+
+    run = run_deployment(DEPLOYMENT, parameters={"document_id": document_id, "ocr": False}, timeout=0)
+    return {"flow_run": str(run.id), "flags": "pending", "alignments": []}
+
+
+def recompute_callable(settings: Settings, environ=os.environ) -> tuple[Callable[[int], dict] | None, str]:
+    """The recompute the review page should use, and a one-line description of it."""
+    mode = RecomputeMode(settings.review_reprocess)
+    if mode is RecomputeMode.OFF:
+        return None, "off"
+    if mode is RecomputeMode.PREFECT and environ.get("PREFECT_API_URL"):
+        return start_deployment, f"deployment {DEPLOYMENT} on {environ['PREFECT_API_URL']}"
+    return (lambda document_id: recompute_directly(document_id, settings)), "worker thread (no Prefect)"
