@@ -201,7 +201,10 @@ def ingest_files(paths: list[str], collection: str | None = None, lang: str | No
 
     from ingest.sources import iter_input_files
 
+    from ingest.ocr import check_languages
+
     settings = load_settings()
+    check_languages(lang or settings.lang, settings.tessdata_dir)  # one clear error before any file is touched
     jobs = [FileJob(str(p), collection=collection, lang=lang) for p in iter_input_files([Path(p) for p in paths])]
     report = with_runner(settings)(jobs, settings=settings, collection=collection, trigger="deployment")
     return report.to_dict()

@@ -53,7 +53,10 @@ def markdown(summary: dict, title: str) -> str:
 def nightly_ingest(inbox: str | None = None, collection: str | None = None, lang: str | None = None) -> dict:
     """Scan the inbox recursively; ingest each new file as its own subflow, in chunks; move
     stored and duplicate scans to the archive folder and failures to quarantine with a reason."""
+    from ingest.ocr import check_languages
+
     settings = load_settings()
+    check_languages(lang or settings.lang, settings.tessdata_dir)  # fail the night up front, not file by file
     inbox_dir = Path(inbox or settings.inbox_dir).resolve()
     done_dir, bad_dir = Path(settings.done_dir).resolve(), Path(settings.quarantine_dir).resolve()
     repo = Repository(settings.db_url)
