@@ -371,7 +371,7 @@ class FlagRepository:
             flags = [f for f in flags if _flag_key(f.type, f.level, f.page, f.line, f.word, f.evidence) not in resolved]
             for f in flags:
                 s.add(Flag(document_id=document_id, type=f.type, severity=f.severity,
-                           rank={"low": 1, "medium": 2, "high": 3}[f.severity], level=f.level, page_number=f.page,
+                           rank={"low": 1, "medium": 2, "high": 3, "critical": 4}[f.severity], level=f.level, page_number=f.page,
                            line_number=f.line, word_number=f.word, link_number=f.link,
                            target_document_id=target_document_id, bbox=list(f.bbox) if f.bbox else None,
                            evidence=f.evidence, details=f.details, status="open"))
