@@ -2,9 +2,12 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd fonts-freefont-ttf fonts-noto-mono
+# Models of the real typewritten test and benchmark pages (Czech, Danish, German), and French and Russian,
+# which Vietnamese archives also hold (--lang takes any installed model)
+OCR_LANG_PACKAGES := tesseract-ocr-ces tesseract-ocr-dan tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-rus
 # Debian's Chromium drives the review page's browser tests (Playwright, no browser download);
 # qpdf and poppler-utils (pdftoppm) check the exported searchable PDFs
-TEST_APT_PACKAGES := chromium qpdf poppler-utils
+TEST_APT_PACKAGES := chromium qpdf poppler-utils $(OCR_LANG_PACKAGES)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system test-system demo test bench samples clean-demo
@@ -39,11 +42,12 @@ test: setup test-system
 	$(VENV)/bin/pytest -q
 
 bench: setup
-	@missing=""; for p in unpaper ghostscript; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in unpaper ghostscript $(OCR_LANG_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
 	# OCRmyPDF, the baseline, lives in its own virtualenv: it pins pdfminer/pikepdf versions of its own
 	[ -x .venv-ocrmypdf/bin/ocrmypdf ] || (python3 -m venv .venv-ocrmypdf && .venv-ocrmypdf/bin/pip install -q ocrmypdf)
 	$(PY) -m bench.samples
+	$(PY) -m bench.real_bench
 	$(PY) -m bench.ocr_bench
 	$(PY) -m bench.align_bench
 	$(PY) -m bench.flags_bench

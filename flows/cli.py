@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ingest.settings import LANGS, Settings, load_settings
+from ingest.settings import Settings, load_settings
 
 from .app.faults import EXIT_CODES_HELP, ExitCode, classify, printable
 
@@ -38,6 +38,17 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def _check_lang(lang: str, settings: Settings) -> None:
+    """Exit 2 with one line naming the installed models unless Tesseract has every model of ``lang``."""
+    from ingest.errors import IngestError
+    from ingest.ocr import check_languages
+
+    try:
+        check_languages(lang, settings.tessdata_dir)
+    except IngestError as exc:
+        _fail(f"--lang {lang}: {exc}")
+
+
 class _ProgressReporter:
     """Feeds the flow's page events into one Rich progress bar."""
 
@@ -59,7 +70,8 @@ class _ProgressReporter:
 def ingest(
     paths: list[Path] = typer.Argument(None, help="Files or folders (searched recursively) to ingest."),
     collection: Optional[str] = typer.Option(None, "--collection", "-c", help="Collection name for these files."),
-    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="OCR language: vie, eng or vie+eng."),
+    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="OCR language: any installed Tesseract model "
+                                                                   "or combination (vie, eng, ces, dan+deu)."),
     manifest: Optional[Path] = typer.Option(None, "--manifest", "-m",
                                             help="CSV with a 'file' column and record metadata, one row per file."),
     translation: Optional[Path] = typer.Option(None, "--translation", "-t",
@@ -74,8 +86,8 @@ def ingest(
         from dataclasses import replace
 
         settings = replace(settings, follow_symlinks=True)
-    if lang and lang not in LANGS:
-        _fail(f"--lang {lang!r}: choose one of {', '.join(LANGS)}")
+    if lang:
+        _check_lang(lang, settings)
     from ingest.manifest import ManifestError, read_manifest
     from ingest.sources import find_input_files
 
@@ -274,6 +286,8 @@ def queue(
     if lang and lang not in LANGS:
         _fail(f"--lang must be one of {', '.join(LANGS)}")
     settings = _settings()
+    if lang:
+        _check_lang(lang, settings)
     inbox = Path(settings.inbox_dir)
     files = iter_input_files(list(paths))
     metadata = {k: nfc(v) for k, v in {"title": title, "date": date, "record_id": record_id,
@@ -346,6 +360,7 @@ def nightly(inbox: Optional[Path] = typer.Option(None, help="Inbox folder (defau
             lang: Optional[str] = typer.Option(None, "--lang", "-l")) -> None:
     """Run the nightly inbox ingest once, here and now (the deployment runs it at 02:00)."""
     settings = _settings()
+    _check_lang(lang or settings.lang, settings)
     from .runtime import configure_prefect
 
     configure_prefect(settings.prefect_start_timeout)

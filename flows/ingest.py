@@ -194,7 +194,10 @@ def ingest_files(paths: list[str], collection: str | None = None, lang: str | No
 
     from .inbox import read_sidecar
 
+    from ingest.ocr import check_languages
+
     settings = load_settings()
+    check_languages(lang or settings.lang, settings.tessdata_dir)  # one clear error before any file is touched
     jobs = []
     for p in iter_input_files([Path(p) for p in paths]):
         try:  # a file queued with metadata (`queue --now --title ...`) carries its sidecar

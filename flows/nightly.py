@@ -63,7 +63,10 @@ def nightly_ingest(inbox: str | None = None, collection: str | None = None, lang
     staff said about it (its sidecar FILE.meta.json, else its row of a manifest.csv, else this
     run's collection and language); move stored and duplicate scans (with their sidecars) to the
     archive folder and failures to quarantine with a reason; stored source paths follow them."""
+    from ingest.ocr import check_languages
+
     settings = load_settings()
+    check_languages(lang or settings.lang, settings.tessdata_dir)  # fail the night up front, not file by file
     inbox_dir = Path(inbox or settings.inbox_dir).resolve()
     done_dir, bad_dir = Path(settings.done_dir).resolve(), Path(settings.quarantine_dir).resolve()
     claim_file_store(settings)

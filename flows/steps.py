@@ -212,7 +212,7 @@ def finish_document(plan: DocumentPlan, outcomes: list[PageOutcome], settings: S
 
 def flag_document(document_id: int, settings: Settings) -> int:
     """Run the page rules over a stored document's words and store the flags."""
-    from qa.flags import flag_words
+    from qa.flags import flag_page
     from storage.repository import FlagRepository
 
     from storage.review import reviewed_lines
@@ -226,8 +226,8 @@ def flag_document(document_id: int, settings: Settings) -> int:
         if source != "ocr":
             continue
         skip = reviewed.get(number, [])
-        found = flag_words(number, lines, doc.lang or settings.lang, ambiguities=settings.confusions_path,
-                           attested=settings.attested_paths or None)
+        found = flag_page(number, lines, doc.lang or settings.lang, ambiguities=settings.confusions_path,
+                          attested=settings.attested_paths or None)
         flags += [f for f in found if not any(a <= (f.line or 0) <= b for a, b in skip)]
     return FlagRepository(settings.db_url).replace(document_id, flags, scope="page")
 

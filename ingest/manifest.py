@@ -9,7 +9,7 @@ from typing import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .settings import LANGS
+from .settings import is_lang_code
 from .sources import nfc
 
 LIST_SEPARATOR = ";"
@@ -77,8 +77,9 @@ def _row(path: Path, n: int, row: dict[str, str]) -> ManifestRow:
     if not row.get("file"):
         raise ManifestError(f"manifest {path}, line {n}: empty 'file'")
     lang = row.get("lang") or None
-    if lang and lang not in LANGS:
-        raise ManifestError(f"manifest {path}, line {n}: lang {lang!r} is not one of {', '.join(LANGS)}")
+    if lang and not is_lang_code(lang):
+        raise ManifestError(f"manifest {path}, line {n}: lang {lang!r} is not a Tesseract language code "
+                            "or combination (e.g. vie, ces, dan+deu)")
     meta: dict = {}
     for k, v in row.items():
         if k in CONTROL_COLUMNS or v == "":

@@ -40,11 +40,19 @@ def available_languages(tessdata_dir: str | None = None) -> frozenset[str]:
 
 
 def check_languages(lang: str, tessdata_dir: str | None = None) -> None:
-    missing = [part for part in lang.split("+") if part not in available_languages(tessdata_dir)]
+    """Raise IngestError (one line, naming the installed models) unless every model of ``lang``
+    (``vie``, ``dan+deu``...) is installed."""
+    from .settings import is_lang_code
+
+    installed = sorted(available_languages(tessdata_dir) - {"osd"})
+    if not is_lang_code(lang):
+        raise IngestError(f"language {lang!r} is not a Tesseract language code or combination "
+                          f"(installed: {', '.join(installed) or 'none'})")
+    missing = [part for part in lang.split("+") if part not in installed]
     if missing:
         raise IngestError(
-            f"Tesseract has no model for {', '.join(missing)} (apt-get install "
-            + " ".join(f"tesseract-ocr-{m}" for m in missing) + ")"
+            f"Tesseract has no model for {', '.join(missing)} (installed: {', '.join(installed) or 'none'}; "
+            "apt-get install " + " ".join(f"tesseract-ocr-{m.lower().replace('_', '-')}" for m in missing) + ")"
         )
 
 

@@ -6,6 +6,7 @@ Read once at the edge (CLI, flow entry) and passed down; stage functions take pl
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -23,7 +24,7 @@ class Settings:
     # written in ARCHIVE_DB_URL is moved here, a SecretStr, which Prefect stores as "**********".
     db_password: SecretStr | None = None
     files_dir: str = "archive-files"  # content-addressed page image store
-    lang: str = "vie"  # default OCR language: vie, eng or vie+eng
+    lang: str = "vie"  # default OCR language: any installed Tesseract model or combination (vie, eng, ces, vie+fra)
     dpi: int = 300  # rasterisation and upscaling target
     min_dpi: int = 200  # pages below this are upscaled to `dpi`
     max_pixels: int = 150_000_000  # decompression-bomb guard, per page
@@ -162,9 +163,15 @@ def load_settings(config_file: Path | None = None, env: dict[str, str] | None = 
         missing = [p for p in paths if not Path(p).is_file()]
         if missing:
             raise ValueError(f"{name}: no such file: {missing[0]}")
-    if settings.lang not in LANGS:
-        raise ValueError(f"unsupported language {settings.lang!r}; choose one of {', '.join(LANGS)}")
+    if not is_lang_code(settings.lang):
+        raise ValueError(f"lang {settings.lang!r}: not a Tesseract language code or combination (e.g. vie, ces, dan+deu)")
     return settings
 
 
-LANGS = ("vie", "eng", "vie+eng")
+# A Tesseract language: model names joined by '+' (vie, eng, ces, dan+deu, chi_sim). Whether the models
+# are installed is checked where the work starts (ingest.ocr.check_languages), not when settings load.
+_LANG_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\+[A-Za-z][A-Za-z0-9_]*)*")
+
+
+def is_lang_code(lang: str) -> bool:
+    return bool(_LANG_CODE.fullmatch(lang or ""))

@@ -23,7 +23,8 @@ from .spelling import SENTENCE_END, unknown_words
 from .vn_orthography import PUNCTUATION as _EDGE
 from .vn_orthography import is_valid_syllable, load_attested, syllable_key
 
-SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3}
+# "critical" is for one flag only, page_unreadable: above every word, line and link flag in the queue.
+SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 # Word, line and alternative-character thresholds (Tesseract 0-100), chosen by
 # bench.flags_bench.calibrate on its calibration pages (20 pagegen pages, seed 7, four per level;
 # 159 erroneous lines), disjoint from the evaluation pages: the fewest flagged lines among the
@@ -39,6 +40,13 @@ LOW_LINE_CONFIDENCE = 94.0
 # or a change of punctuation or digit): "thi" with "thí" at 81. Calibrated with those above.
 ALTERNATIVE_CONFIDENCE = 40.0
 LOW_LINK_SCORE = 0.5
+# A page too bad to correct word by word: most of its lines (of at least UNREADABLE_MIN_LINES) read
+# below DOUBTFUL_LINE_CONFIDENCE. On the 27 real typewritten pages (bench.real_bench), raw
+# Tesseract's collapsed readings (CER 47-87%) have most lines below 70; readings under 15% CER have
+# at most a fifth of their lines there.
+DOUBTFUL_LINE_CONFIDENCE = 70.0
+UNREADABLE_SHARE = 0.5
+UNREADABLE_MIN_LINES = 5
 _SCRIPTS = (("LATIN", re.compile(r"[A-Za-zÀ-ỹĐđ]")), ("CYRILLIC", re.compile(r"[\u0400-\u04ff]")),
             ("GREEK", re.compile(r"[\u0370-\u03ff]")))
 _SYMBOL_RUN = re.compile(r"[^\w\s.,;:!?\"'()\-–—…/%]{3,}")
@@ -72,6 +80,32 @@ def _sentence_starts(lines) -> list[list[bool]]:
             start = word.rstrip("\"')]}»”’").endswith(SENTENCE_END)
         out.append(row)
     return out
+
+
+def page_unreadable(page: int, lines: list[tuple[str, tuple, list[tuple]]]) -> Flag | None:
+    """One page-level flag when most lines are doubtful (lines as for flag_words), else None."""
+    means = []
+    for _, _, words in lines:
+        chars = sum(len(w[0]) for w in words)
+        if chars:
+            means.append((sum(w[2] * len(w[0]) for w in words) / chars, chars))
+    if len(means) < UNREADABLE_MIN_LINES:
+        return None
+    doubtful = sum(1 for m, _ in means if m < DOUBTFUL_LINE_CONFIDENCE)
+    if doubtful <= UNREADABLE_SHARE * len(means):
+        return None
+    mean = sum(m * c for m, c in means) / sum(c for _, c in means)
+    return Flag("page_unreadable", "critical", "page",
+                f"page unreadable: re-scan or transcribe (mean confidence {mean:.0f}, {doubtful} of {len(means)} "
+                "lines doubtful)", page, details={"confidence": round(mean, 1), "doubtful_lines": doubtful,
+                                                  "lines": len(means)})
+
+
+def flag_page(page: int, lines: list[tuple[str, tuple, list[tuple]]], lang: str, **options) -> list[Flag]:
+    """The flags of one page: a single page_unreadable flag instead of its word and line flags when
+    most of its lines are doubtful (hundreds of word flags on such a page help nobody), else flag_words."""
+    unreadable = page_unreadable(page, lines)
+    return [unreadable] if unreadable else flag_words(page, lines, lang, **options)
 
 
 def flag_words(page: int, lines: list[tuple[str, tuple, list[tuple]]], lang: str, *,

@@ -247,7 +247,7 @@ class Flag(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
     type: Mapped[str] = mapped_column(String(40), index=True)
     severity: Mapped[str] = mapped_column(String(10))
-    rank: Mapped[int] = mapped_column(Integer)  # 3 high, 2 medium, 1 low: queue order
+    rank: Mapped[int] = mapped_column(Integer)  # 4 critical (page_unreadable), 3 high, 2 medium, 1 low: queue order
     level: Mapped[str] = mapped_column(String(10))
     page_number: Mapped[int | None] = mapped_column(Integer)
     line_number: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,42 @@
+"""Real typewritten scans (shared/data/typewritten-ehri, read in place): the pipeline's CER stays under
+a bound on a clean page and on a page where raw Tesseract collapses, every word box lies on ink of the
+stored preprocessed image, and the page's steps say which reading won and why. bench.real_bench has
+the full set; these bounds are that run's figures plus a margin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bench.real_bench import DATA, LANG, real_score
+from ingest.ocr import available_languages
+from ingest.pipeline import PageOptions, ocr_page
+
+pytestmark = pytest.mark.skipif(not DATA.is_dir() or not {"ces", "dan"} <= available_languages(),
+                                reason="needs ../shared/data/typewritten-ehri and tesseract-ocr-ces/-dan")
+
+# page -> (CER bound, reading expected to win)
+BOUNDS = {"danish/002": (0.035, "first"), "czech/004": (0.20, "psm6")}
+
+
+@pytest.mark.parametrize("name", sorted(BOUNDS))
+def test_real_page_reads_within_its_bound(name):
+    folder, stem = name.split("/")
+    with Image.open(DATA / folder / f"{stem}.jpg") as im:
+        im.load()
+        reading = ocr_page(im, number=1, file_dpi=300, options=PageOptions(lang=LANG[folder]))
+    page = reading.text
+    truth = (DATA / folder / f"{stem}.gt.txt").read_text(encoding="utf-8")
+    bound, winner = BOUNDS[name]
+    cer = real_score("\n".join(line.text for line in page.lines), truth).cer
+    assert cer <= bound, f"{name}: CER {cer:.2%} > {bound:.0%}"
+    step = next(s for s in page.steps if s.name == "reading")
+    assert step.params["chosen"] == winner and step.params["reason"], step.params
+    # boxes are in the stored image's pixels: inside it, and on ink
+    image = reading.preprocessed
+    h, w = image.shape[:2]
+    words = [wd for line in page.lines for wd in line.words]
+    assert all(0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h for x0, y0, x1, y1 in (wd.bbox for wd in words))
+    inked = [float((image[y0:y1, x0:x1] < 128).mean()) > 0.03 for x0, y0, x1, y1 in (wd.bbox for wd in words)]
+    assert np.mean(inked) > 0.95
