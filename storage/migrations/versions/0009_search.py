@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0009'
-down_revision = '6d1f8b2c3e06'  # migration 0006 (login_failures)
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0010'
-down_revision = '6d1f8b2c3e06'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
