@@ -221,3 +221,25 @@ def test_alto_and_page_stay_valid_for_empty_lines_passages_and_boxes():
     alto = alto_page(doc, pg, "k.png")
     assert validate("alto", alto) is None and validate("page", page_xml(doc, pg, None)) is None
     assert b'<ALTERNATIVE PURPOSE="second reading">\xc4\x90\xc3\xa0ng</ALTERNATIVE>' in alto
+
+
+def test_a_text_file_page_becomes_a_visible_text_page():
+    import subprocess
+    import tempfile
+
+    import pdfplumber
+
+    from storage.exports.model import ExportDocument, ExportPage, ExportPassage
+    from storage.exports.pdf import PdfPageInput, searchable_pdf
+
+    lines = (_line(0, ["Báo", "cáo", "tình", "hình"]), _line(50, ["ở", "Khu", "5."]))
+    pg = ExportPage(1, 400, 100, 0, "text_file", None, None,
+                    (ExportPassage(0, (0, 0, 400, 90), lines, "Báo cáo tình hình ở Khu 5.", "Báo cáo tình hình ở Khu 5."),))
+    doc = ExportDocument(7, "note.txt", "vie", None, {"title": "Ghi chú"}, (pg,))
+    data = searchable_pdf(doc, [PdfPageInput(pg, None, 300)])
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        assert " ".join(pdf.pages[0].extract_text().split()) == "Báo cáo tình hình ở Khu 5."
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as fh:
+        fh.write(data)
+        fh.flush()
+        assert subprocess.run(["qpdf", "--check", fh.name], capture_output=True).returncode == 0

@@ -109,7 +109,9 @@ def test_record_page_downloads(site, browser, tmp_path):
     context, page = login(browser, site, "sam")
     vi = site["ids"]["cable-417-vi.tif"]
     page.goto(site["url"] + f"/records/{vi}")
-    assert page.locator(".passage.corrected .reviewed-mark").count() == 1
+    corrected = page.locator(".passage.corrected")
+    assert corrected.count() == 1 and "nghiên cứu kỹ" in corrected.inner_text()
+    assert "✎" in corrected.evaluate("el => getComputedStyle(el, '::before').content")
     with page.expect_download() as info:
         page.click("a.download[data-format=pdf]")
     pdf = tmp_path / "record.pdf"
