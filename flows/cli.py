@@ -307,22 +307,22 @@ def queue(
     now: bool = typer.Option(False, "--now", help="Also start an `ingest-files` run on the Prefect server now."),
 ) -> None:
     """Copy scans into the inbox (atomically) for the nightly run, or start a run now."""
-    from ingest.sources import iter_input_files
+    from ingest.sources import find_input_files
 
     from .inbox import queue_file
 
     settings = _settings()
     inbox = Path(settings.inbox_dir)
-    files = iter_input_files(list(paths))
-    missing = [p for p in files if not p.is_file()]
-    for p in missing:
-        err.print(f"FAILED {p}: file not found", markup=False)
+    found = find_input_files(list(paths), follow_symlinks=settings.follow_symlinks)
+    missing = [f for f in found if f.problem or not f.path.is_file()]
+    for f in missing:
+        err.print(f"FAILED {printable(f.path)}: {f.problem or 'file not found'}", markup=False)
     queued = []
-    for p in files:
-        if p.is_file():
-            target = queue_file(p, inbox)
+    for f in found:
+        if f not in missing:
+            target = queue_file(f.path, inbox)
             queued.append(target)
-            out.print(f"queued     {p} -> {target}", markup=False)
+            out.print(f"queued     {printable(f.path)} -> {printable(target)}", markup=False)
     if now and queued:
         from .runtime import configure_prefect
 

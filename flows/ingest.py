@@ -190,10 +190,11 @@ def ingest_files(paths: list[str], collection: str | None = None, lang: str | No
     """On-demand ingest of files or folders by path (what the `ingest-files` deployment runs)."""
     from pathlib import Path
 
-    from ingest.sources import iter_input_files
+    from ingest.sources import find_input_files
 
     settings = load_settings()
-    jobs = [FileJob(str(p), collection=collection, lang=lang) for p in iter_input_files([Path(p) for p in paths])]
+    jobs = [FileJob(str(f.path), collection=collection, lang=lang, missing_reason=f.problem)
+            for f in find_input_files([Path(p) for p in paths], follow_symlinks=settings.follow_symlinks)]
     report = with_runner(settings)(jobs, settings=settings, collection=collection, trigger="deployment")
     return report.to_dict()
 
