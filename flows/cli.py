@@ -278,33 +278,30 @@ def queue(
     """Copy scans into the inbox (atomically) for the nightly run, or start a run now. The
     collection, language and record metadata go into a sidecar beside each file
     (FILE.meta.json), which the nightly run applies; an inbox folder may also hold a manifest.csv."""
-    from ingest.settings import LANGS
-    from ingest.sources import iter_input_files, nfc
+    from ingest.sources import find_input_files, nfc
 
     from .inbox import queue_file
 
-    if lang and lang not in LANGS:
-        _fail(f"--lang must be one of {', '.join(LANGS)}")
     settings = _settings()
     if lang:
         _check_lang(lang, settings)
     inbox = Path(settings.inbox_dir)
-    files = iter_input_files(list(paths))
+    found = find_input_files(list(paths), follow_symlinks=settings.follow_symlinks)
     metadata = {k: nfc(v) for k, v in {"title": title, "date": date, "record_id": record_id,
                                         "translation_of": translation_of, "source_archive": source_archive,
                                         "translator": translator, "rights": rights, "summary": summary,
                                         "citation": citation}.items() if v}
-    if record_id and len([p for p in files if p.is_file()]) > 1:
+    missing = [f for f in found if f.problem or not f.path.is_file()]
+    if record_id and len(found) - len(missing) > 1:
         _fail("--record-id names one record: queue one file with it")
-    missing = [p for p in files if not p.is_file()]
-    for p in missing:
-        err.print(f"FAILED {p}: file not found", markup=False)
+    for f in missing:
+        err.print(f"FAILED {printable(f.path)}: {f.problem or 'file not found'}", markup=False)
     queued = []
-    for p in files:
-        if p.is_file():
-            target = queue_file(p, inbox, collection=collection, lang=lang, metadata=metadata)
+    for f in found:
+        if f not in missing:
+            target = queue_file(f.path, inbox, collection=collection, lang=lang, metadata=metadata)
             queued.append(target)
-            out.print(f"queued     {p} -> {target}", markup=False)
+            out.print(f"queued     {printable(f.path)} -> {printable(target)}", markup=False)
     if now and queued:
         from .runtime import configure_prefect
 

@@ -190,23 +190,25 @@ def ingest_files(paths: list[str], collection: str | None = None, lang: str | No
     """On-demand ingest of files or folders by path (what the `ingest-files` deployment runs)."""
     from pathlib import Path
 
-    from ingest.sources import iter_input_files
+    from ingest.ocr import check_languages
+    from ingest.sources import find_input_files
 
     from .inbox import read_sidecar
-
-    from ingest.ocr import check_languages
 
     settings = load_settings()
     check_languages(lang or settings.lang, settings.tessdata_dir)  # one clear error before any file is touched
     jobs = []
-    for p in iter_input_files([Path(p) for p in paths]):
-        try:  # a file queued with metadata (`queue --now --title ...`) carries its sidecar
-            side = read_sidecar(p)
-        except ValueError as exc:
-            jobs.append(FileJob(str(p), collection=collection, lang=lang, missing_reason=str(exc)))
+    for f in find_input_files([Path(p) for p in paths], follow_symlinks=settings.follow_symlinks):
+        if f.problem:
+            jobs.append(FileJob(str(f.path), collection=collection, lang=lang, missing_reason=f.problem))
             continue
-        jobs.append(FileJob(str(p), collection=side.get("collection") or collection, lang=side.get("lang") or lang,
-                            metadata=dict(side.get("metadata", {}))))
+        try:  # a file queued with metadata (`queue --now --title ...`) carries its sidecar
+            side = read_sidecar(f.path)
+        except ValueError as exc:
+            jobs.append(FileJob(str(f.path), collection=collection, lang=lang, missing_reason=str(exc)))
+            continue
+        jobs.append(FileJob(str(f.path), collection=side.get("collection") or collection,
+                            lang=side.get("lang") or lang, metadata=dict(side.get("metadata", {}))))
     report = with_runner(settings)(jobs, settings=settings, collection=collection, trigger="deployment")
     return report.to_dict()
 
