@@ -2,14 +2,19 @@
 
 The web process never starts Prefect itself (an embedded server took 98 s and slowed every page
 to 3-20 s): with a Prefect server configured (PREFECT_API_URL) the `reprocess-document`
-deployment is started and not waited for; without one the same steps run here, without Prefect,
-on the review page's worker thread. `review serve` hands the chosen callable to the web app.
+deployment is started and not waited for; without one the review page's worker thread has the
+same steps run, without Prefect, in a child process. `review serve` hands the chosen callable to
+the web app.
 """
 
 from __future__ import annotations
 
+import atexit
+import multiprocessing
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from enum import StrEnum
 
 from ingest.settings import Settings
@@ -30,6 +35,21 @@ def recompute_directly(document_id: int, settings: Settings) -> dict:
     return {"flags": flag_document(document_id, settings), "alignments": pair_and_align([document_id], settings)}
 
 
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def recompute_in_child(document_id: int, settings: Settings) -> dict:
+    """The same steps in a child process (one, kept): the web process's threads then never wait
+    for the recompute's Python work (the GIL), only for its database writes."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            atexit.register(_pool.shutdown, wait=False, cancel_futures=True)
+    return _pool.submit(recompute_directly, document_id, settings).result()
+
+
 def start_deployment(document_id: int) -> dict:
     """Start a `reprocess-document` run on the configured server; return at once (timeout=0)."""
     from flows.runtime import configure_prefect
@@ -48,4 +68,4 @@ def recompute_callable(settings: Settings, environ=os.environ) -> tuple[Callable
         return None, "off"
     if mode is RecomputeMode.PREFECT and environ.get("PREFECT_API_URL"):
         return start_deployment, f"deployment {DEPLOYMENT} on {environ['PREFECT_API_URL']}"
-    return (lambda document_id: recompute_directly(document_id, settings)), "worker thread (no Prefect)"
+    return (lambda document_id: recompute_in_child(document_id, settings)), "worker thread and child process (no Prefect)"
