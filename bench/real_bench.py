@@ -76,8 +76,9 @@ def _cached(name: str, engine: str, make) -> dict:
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
     value = make()
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+    if "error" not in value:  # a failed run is tried again next time
+        CACHE.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
     return value
 
 
@@ -86,7 +87,7 @@ def read_raw(image: Path, lang: str) -> dict:
     return {"text": text, "cpu_s": round(cpu, 2)}
 
 
-def read_ocrmypdf(cmd: str, image: Path, lang: str, timeout: float = 600) -> dict:
+def read_ocrmypdf(cmd: str, image: Path, lang: str, timeout: float = 300) -> dict:
     """OCRmyPDF on one page; a run that hangs (seen once here: its threads deadlocked on a futex with
     no child left) is killed after ``timeout`` seconds and tried once more."""
     for _ in range(2):
@@ -112,7 +113,7 @@ def read_ocrmypdf(cmd: str, image: Path, lang: str, timeout: float = 600) -> dic
                 if code not in (0, 10):
                     return {"error": f"ocrmypdf exit {code}", "cpu_s": round(cpu, 2)}
                 return {"text": sidecar.read_text(encoding="utf-8", errors="replace"), "cpu_s": round(cpu, 2)}
-    raise RuntimeError(f"ocrmypdf hung twice on {image}")
+    return {"error": f"ocrmypdf hung twice (killed after {timeout:g} s)"}
 
 
 def read_pipeline(image: Image.Image, lang: str, dpi: int | None) -> dict:
@@ -207,7 +208,13 @@ def run_generated(per_level: int) -> list[dict]:
 
 
 def render(real: list[dict], generated: list[dict], stamp: dict) -> str:
-    out = [f"Measured {stamp['measured']} with `{stamp['command']}` on {stamp['machine']} "
+    out = ["# OCR on real typewritten pages (`python -m bench.real_bench`)", "",
+           "27 real 300-dpi typewritten pages (shared/data/typewritten-ehri: Czech, Danish, German, 1938-45) with "
+           "line ground truth. Split fixed before tuning (within each language, pages sorted by the README's raw CER, "
+           "alternately tune / report):", "", f"- tune: {', '.join(TUNE)}", f"- report (held out): {', '.join(REPORT)}",
+           "", "Raw = `tesseract PAGE - -l LANG` (default psm); OCRmyPDF = `--deskew --clean --rotate-pages` "
+           "(report pages only); pipeline = `ingest.pipeline.ocr_page`. OMP_THREAD_LIMIT=1.", "",
+           f"Measured {stamp['measured']} with `{stamp['command']}` on {stamp['machine']} "
            f"(load average before: {', '.join(map(str, stamp['load']))}).", ""]
     if real:
         out += ["Real pages (CER / WER after the README's quote, dash and whitespace normalisation; CPU seconds "
@@ -277,6 +284,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--pages", help="comma-separated real pages (e.g. czech/005,danish/002)")
     ap.add_argument("--set", choices=("all", "tune", "report"), default="all")
     ap.add_argument("--real-only", action="store_true", help="skip the generated levels and vietsample1")
+    ap.add_argument("--generated-only", action="store_true", help="only the generated levels and vietsample1")
     ap.add_argument("--per-level", type=int, default=4, help="generated pages per level (RESULTS.md used 4)")
     ap.add_argument("--out", type=Path, help="also write the markdown report here")
     args = ap.parse_args(argv)
@@ -286,13 +294,15 @@ def main(argv: list[str] | None = None) -> None:
              "command": "python -m bench.real_bench " + " ".join(argv if argv is not None else sys.argv[1:]),
              "machine": machine(), "load": [round(x, 2) for x in os.getloadavg()]}
     t0 = time.perf_counter()
-    real = run_real(real_pages(set(args.pages.split(",")) if args.pages else None, args.set))
+    real = [] if args.generated_only else run_real(real_pages(set(args.pages.split(",")) if args.pages else None,
+                                                              args.set))
     generated = [] if args.real_only or args.pages or args.set != "all" else run_generated(args.per_level)
     text = render(real, generated, stamp)
     print(text)
     print(f"({time.perf_counter() - t0:.0f} s wall)")
     CACHE.mkdir(parents=True, exist_ok=True)
-    (CACHE.parent / "real.json").write_text(json.dumps({"stamp": stamp, "real": real, "generated": generated},
+    part = "generated" if args.generated_only else args.set if not args.pages else "pages"
+    (CACHE.parent / f"real-{part}.json").write_text(json.dumps({"stamp": stamp, "real": real, "generated": generated},
                                                        ensure_ascii=False, indent=1), encoding="utf-8")
     if args.out:
         args.out.write_text(text, encoding="utf-8")
