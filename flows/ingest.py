@@ -7,7 +7,6 @@ single-page scans keeps every core busy; each document still succeeds or fails o
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -19,6 +18,7 @@ from ingest.settings import Settings, load_settings
 from storage.repository import Repository
 
 from . import progress
+from .app.ingest import BatchReport, FileResult, record_run  # noqa: F401 - FileResult: part of this module's API
 from .steps import (DocumentPlan, FileJob, PageOutcome, finish_document, ingest_page, pair_and_align,
                     prepare_document)
 
@@ -50,34 +50,6 @@ def page_task(document_id: int, path: str, media_type: str, number: int, lang: s
 @task(name="align-documents", cache_policy=NO_CACHE, retries=1, retry_condition_fn=_transient)
 def align_task(document_ids: list[int], settings: Settings) -> list[dict]:
     return pair_and_align(document_ids, settings)
-
-
-@dataclass
-class FileResult:
-    path: str
-    state: str  # "stored" | "duplicate" | "quarantined"
-    document_id: int | None
-    pages: int = 0
-    mean_confidence: float | None = None
-    error: str | None = None
-    workers: list[str] = field(default_factory=list)  # where its pages were read
-
-
-@dataclass
-class BatchReport:
-    run_id: int
-    files: list[FileResult] = field(default_factory=list)
-    alignments: list[dict] = field(default_factory=list)
-
-    @property
-    def failed(self) -> list[FileResult]:
-        return [f for f in self.files if f.state == "quarantined"]
-
-    def count(self, state: str) -> int:
-        return sum(1 for f in self.files if f.state == state)
-
-    def to_dict(self) -> dict:
-        return {"run_id": self.run_id, "files": [asdict(f) for f in self.files], "alignments": self.alignments}
 
 
 def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchReport:
@@ -145,14 +117,6 @@ def sweep_store(repo: Repository, settings: Settings, run_id: int, started: floa
     return FileStore(settings.files_dir).sweep(repo.referenced_images(), older_than=started)
 
 
-def _record_run(repo: Repository, run_id: int, report: BatchReport) -> None:
-    repo.finish_run(
-        run_id, stored=report.count("stored"), duplicates=report.count("duplicate"),
-        quarantined=report.count("quarantined"), pages=sum(f.pages for f in report.files if f.state == "stored"),
-        errors=[{"file": f.path, "reason": f.error} for f in report.failed], report=report.to_dict(),
-    )
-
-
 def _runner(settings: Settings):
     if settings.dask_address:
         from prefect_dask import DaskTaskRunner
@@ -170,7 +134,7 @@ def ingest_batch(jobs: list[FileJob], settings: Settings | None = None, collecti
     started = time.time()
     run_id = repo.start_run(trigger=trigger, collection=collection, files=len(jobs))
     report = _run_batch(jobs, settings, run_id)
-    _record_run(repo, run_id, report)
+    record_run(repo, run_id, report)
     sweep_store(repo, settings, run_id, started)
     return report
 
@@ -185,7 +149,7 @@ def ingest_document(job: FileJob, settings: Settings | None = None, run_id: int 
         run_id = repo.start_run(trigger="document", collection=job.collection, files=1)
     report = _run_batch([job], settings, run_id)
     if own_run:
-        _record_run(repo, run_id, report)
+        record_run(repo, run_id, report)
     return report.files[0]
 
 
