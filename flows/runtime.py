@@ -47,12 +47,15 @@ class Engine:
     def run_settings(self):
         """Prefect settings for a flow run on our local server: no flow-run heartbeats (they serve
         the crash detection of a server's services, which ours runs without; stopping the heartbeat
-        thread held each flow's end for up to 1 s)."""
+        thread held each flow's end for up to 1 s) and no log records shipped to it (nobody reads
+        them there: the run's report is in our database; the CLI shows warnings itself)."""
         from contextlib import nullcontext
 
         if not self.local:
             return nullcontext()
-        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+        from prefect.settings import (PREFECT_FLOWS_HEARTBEAT_FREQUENCY, PREFECT_LOGGING_TO_API_ENABLED,
+                                      temporary_settings)
 
-        return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+        return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+                                           PREFECT_LOGGING_TO_API_ENABLED: False})
 
