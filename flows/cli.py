@@ -147,22 +147,14 @@ def ingest(
 
     from .app.originals import claim_file_store
 
-    claim_file_store(settings)
-    from .runtime import configure_prefect
-
-    configure_prefect(settings.prefect_start_timeout)
-    from . import progress as progress_hook
-    from .ingest import with_runner
-
+    claim_file_store(settings)  # refuses a page store that another database owns, before any reading
     started = time.perf_counter()
-    err.print(f"Ingesting {len(jobs)} file(s) (starting the workflow engine)...")
-    with Progress(TextColumn("[bold]pages"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.fields[file]}"), console=err, transient=False) as bar:
-        progress_hook.set_reporter(_ProgressReporter(bar))
-        try:
-            report = with_runner(settings)(jobs, settings=settings, collection=collection)
-        finally:
-            progress_hook.set_reporter(None)
+    from .app.ingest import nothing_to_read, report_without_reading
+
+    if nothing_to_read(jobs, settings):  # duplicates and missing files: no page to read, no engine
+        report = report_without_reading(jobs, settings, collection)
+    else:
+        report = _run_flow(jobs, settings, collection)
     elapsed = time.perf_counter() - started
 
     for f in report.files:
@@ -189,6 +181,31 @@ def ingest(
     out.print(f"run {report.run_id}: {report.count('stored')} stored, {report.count('duplicate')} duplicate, "
               f"{len(report.failed)} failed{busy}; {pages} page(s) in {elapsed:.1f} s", markup=False)
     raise typer.Exit(ExitCode.FILES_FAILED if report.failed else ExitCode.OK)
+
+
+def _run_flow(jobs, settings: Settings, collection: str | None):
+    from .runtime import Engine
+
+    try:
+        engine = Engine(settings, wait=False)  # a first command launches the server ...
+    except (OSError, RuntimeError) as exc:
+        _fail(f"workflow engine: {exc}")
+    from . import progress as progress_hook
+    from .ingest import with_runner  # ... and imports Prefect while it starts
+
+    err.print(f"Ingesting {len(jobs)} file(s)" + (" (starting the workflow engine)..." if engine.starting else "..."))
+    try:
+        engine.ready()
+    except RuntimeError as exc:
+        _fail(f"workflow engine: {exc}")
+    with Progress(TextColumn("[bold]pages"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.fields[file]}"), console=err, transient=False) as bar:
+        progress_hook.set_reporter(_ProgressReporter(bar))
+        try:
+            with engine.run_settings():
+                return with_runner(settings)(jobs, settings=settings, collection=collection)
+        finally:
+            progress_hook.set_reporter(None)
 
 
 @app.command()
@@ -358,12 +375,16 @@ def nightly(inbox: Optional[Path] = typer.Option(None, help="Inbox folder (defau
     """Run the nightly inbox ingest once, here and now (the deployment runs it at 02:00)."""
     settings = _settings()
     _check_lang(lang or settings.lang, settings)
-    from .runtime import configure_prefect
+    from .runtime import Engine
 
-    configure_prefect(settings.prefect_start_timeout)
+    try:
+        engine = Engine(settings)
+    except (OSError, RuntimeError) as exc:
+        _fail(f"workflow engine: {exc}")
     from .nightly import nightly_ingest
 
-    summary = nightly_ingest(str(inbox) if inbox else None, collection, lang)
+    with engine.run_settings():
+        summary = nightly_ingest(str(inbox) if inbox else None, collection, lang)
     out.print(f"run {summary['run_id']}: {summary['documents']} documents, {summary['stored']} stored, "
               f"{summary['duplicates']} duplicate, {summary['failed']} failed, {summary['pages']} pages",
               markup=False)
@@ -374,9 +395,11 @@ def nightly(inbox: Optional[Path] = typer.Option(None, help="Inbox folder (defau
 
 def _register_optional_commands() -> None:
     from .export_cli import export_command, search_command
+    from .server_cli import server_app
 
     app.command("export")(export_command)
     app.command("search")(search_command)
+    app.add_typer(server_app, name="server")
     try:
         from .align_cli import align_command
     except ImportError:

@@ -19,8 +19,10 @@ from ingest.settings import Settings, load_settings
 from storage.repository import Repository
 
 from . import progress
-from .app.batch import BatchReport, FileResult, document_confidence, earlier_twin_result, plan_error, quarantine_after_fault, same_bytes_result
+from .app.batch import (BatchReport, FileResult, document_confidence, earlier_twin_result, plan_error,
+                        quarantine_after_fault, same_bytes_result)
 from .app.faults import one_line
+from .app.ingest import record_run
 from .app.originals import claim_file_store
 from .steps import (DocumentPlan, FileJob, PageOutcome, finish_document, ingest_page, pair_and_align,
                     prepare_document)
@@ -55,7 +57,22 @@ def align_task(document_ids: list[int], settings: Settings) -> list[dict]:
     return pair_and_align(document_ids, settings)
 
 
+def _warm_flag_rules() -> None:
+    """Load the flag rules and their word lists (about 0.5 s of CPU on the first document, more under
+    load) while the first pages are read: Tesseract runs in processes of its own, so this thread
+    takes no time from the page and a one-page ingest ends sooner."""
+    try:
+        from qa.spelling import unknown_words
+
+        unknown_words([("the", False)])
+    except Exception:  # noqa: BLE001 - a warm-up only; flag_document reports any real error
+        pass
+
+
 def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchReport:
+    import threading
+
+    threading.Thread(target=_warm_flag_rules, name="warm-flag-rules", daemon=True).start()
     report = BatchReport(run_id=run_id)
     plans = [f.result(raise_on_failure=False) for f in
              [prepare_task.submit(job, settings, run_id) for job in jobs]]
@@ -134,14 +151,6 @@ def sweep_store(repo: Repository, settings: Settings, run_id: int, started: floa
     return FileStore(settings.files_dir).sweep(repo.referenced_images(), older_than=started)
 
 
-def _record_run(repo: Repository, run_id: int, report: BatchReport) -> None:
-    repo.finish_run(
-        run_id, stored=report.count("stored"), duplicates=report.count("duplicate"),
-        quarantined=report.count("quarantined"), pages=sum(f.pages for f in report.files if f.state == "stored"),
-        errors=[{"file": f.path, "reason": f.error} for f in report.failed], report=report.to_dict(),
-    )
-
-
 def _runner(settings: Settings):
     if settings.dask_address:
         from prefect_dask import DaskTaskRunner
@@ -161,7 +170,7 @@ def ingest_batch(jobs: list[FileJob], settings: Settings | None = None, collecti
     started = time.time()
     run_id = repo.start_run(trigger=trigger, collection=collection, files=len(jobs))
     report = _run_batch(jobs, settings, run_id)
-    _record_run(repo, run_id, report)
+    record_run(repo, run_id, report)
     sweep_store(repo, settings, run_id, started)
     return report
 
@@ -176,7 +185,7 @@ def ingest_document(job: FileJob, settings: Settings | None = None, run_id: int 
         run_id = repo.start_run(trigger="document", collection=job.collection, files=1)
     report = _run_batch([job], settings, run_id)
     if own_run:
-        _record_run(repo, run_id, report)
+        record_run(repo, run_id, report)
     return report.files[0]
 
 

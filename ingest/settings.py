@@ -47,6 +47,7 @@ class Settings:
     lexicon_paths: tuple[str, ...] = ()  # FVDP .json / Wiktionary pairs .txt, os.pathsep-separated
     # orchestration
     prefect_start_timeout: int = 120
+    prefect_server_idle: int = 3600  # seconds without a request before the local Prefect server stops itself
     dask_address: str | None = None  # a Dask scheduler: page tasks run on its workers
     inbox_dir: str = "inbox"  # staff drop scans here (`archive-ingest queue`); the nightly run reads it
     done_dir: str = "inbox-archive"  # scans moved here once stored (never deleted)

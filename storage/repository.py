@@ -149,6 +149,12 @@ class Repository:
             doc.source_path = new
             return True
 
+    def stored_id(self, sha256: str) -> int | None:
+        """The stored document with these bytes, if any (a duplicate, known before any reading)."""
+        with self.sessions() as s:
+            return s.scalar(select(Document.id).where(Document.sha256 == sha256,
+                                                      Document.status == DocumentStatus.STORED))
+
     def quarantine_unread(self, *, source_path: str, filename: str, reason: str, collection: str | None,
                           lang: str, run_id: int | None) -> int:
         """A file that could not even be read (missing): one row per path, updated on each try."""

@@ -106,3 +106,13 @@ BAD_REASONS = {
     "truncated_pdf": "damaged or invalid PDF",
     "damaged_jpeg": "damaged JPEG",
 }
+
+
+def stop_local_server(env: dict, cwd: Path) -> None:
+    """Stop the Prefect server that `archive-ingest` commands started in the background under this
+    environment's HOME: a test leaves none running."""
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("archive-ingest")
+    subprocess.run([str(exe), "server", "stop"], cwd=cwd, env=env, capture_output=True, timeout=120)

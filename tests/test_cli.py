@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, stop_local_server
 
 EXE = Path(sys.executable).with_name("archive-ingest")
 
@@ -29,7 +29,8 @@ def workdir(tmp_path_factory):
     (d / "broken.png").write_text("not a scan")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARCHIVE_", "PREFECT_"))}
     env["HOME"] = str(d)  # Prefect keeps its own state under ~/.prefect
-    return d, env
+    yield d, env
+    stop_local_server(env, d)
 
 
 def test_ingest_export_status_show(workdir):
@@ -83,7 +84,10 @@ def test_ingest_with_translation_pairs_and_aligns(tmp_path):
     (tmp_path / "cable-en.txt").write_text(CABLE_417_EN.replace("\f", ""), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARCHIVE_", "PREFECT_"))}
     env["HOME"] = str(tmp_path)
-    proc = run(["ingest", "cable-vi.txt", "--translation", "cable-en.txt"], tmp_path, env)
+    try:
+        proc = run(["ingest", "cable-vi.txt", "--translation", "cable-en.txt"], tmp_path, env)
+    finally:
+        stop_local_server(env, tmp_path)
     assert proc.returncode == 0, proc.stderr
     exported = run(["export"], tmp_path, env)
     docs = [json.loads(l) for l in exported.stdout.splitlines()]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from tests.conftest import EXAMPLES, OCRMYPDF, VIET
+from tests.conftest import EXAMPLES, OCRMYPDF, VIET, stop_local_server
 
 EXE = Path(sys.executable).with_name("archive-ingest")
 FILES = [EXAMPLES / "cable-417-vi.tif", EXAMPLES / "cable-418-vi.jpg", EXAMPLES / "cable-417-en.pdf",
@@ -46,7 +46,7 @@ def kill_when(proc: subprocess.Popen, db: Path, pages: int | None, seconds: floa
         if pages is not None and counts(db)[1] >= pages:
             break
         time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its embedded Prefect server
+    os.killpg(proc.pid, signal.SIGKILL)  # the CLI (the Prefect server it started runs on, detached)
     proc.wait()
 
 
@@ -58,7 +58,13 @@ def test_sigkill_at_several_points_then_rerun(tmp_path):
     db = tmp_path / "archive.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARCHIVE_", "PREFECT_"))}
     env["HOME"] = str(tmp_path)
+    try:
+        _kill_and_rerun(tmp_path, env, db)
+    finally:
+        stop_local_server(env, tmp_path)
 
+
+def _kill_and_rerun(tmp_path: Path, env: dict, db: Path) -> None:
     kill_when(start(tmp_path, env), db, pages=None, seconds=3)  # while the engine starts
     kill_when(start(tmp_path, env), db, pages=1, seconds=None)  # after the first page
     first = counts(db)

@@ -1,0 +1,251 @@
+"""Speed, side by side in one run: raw Tesseract, OCRmyPDF and `archive-ingest ingest`.
+
+    python -m bench.speed                          # 1, 6 and 100 pages; first and second command
+    python -m bench.speed --pages 1,6 --no-ocrmypdf   # a quick run
+    python -m bench.speed --pages '' --no-first --rss-pages 300  # peak memory on a 300-page scanned PDF
+    python -m bench.speed --pages 100,400             # t(400)/t(100)
+
+Pages: distinct generated Vietnamese typewritten pages (bench.pagegen via bench.ocr_bench's pool,
+each file with its own PNG text chunk so no two share a sha256). For each page count:
+  tesseract - `tesseract PAGE stdout -l vie`, one process a core at a time (OMP_THREAD_LIMIT=1);
+              the floor is its CPU seconds / cores
+  ocrmypdf  - OCRmyPDF (`make bench` puts it in .venv-ocrmypdf) on the same pages as one PDF
+  pipeline  - `archive-ingest ingest FOLDER --lang vie` into one benchmark database, the local
+              Prefect server already running (a "second command")
+each with wall seconds, CPU seconds of the command and every process it waited for (wait4), and
+the peak RSS of its process tree (psutil, every 0.1 s). The pipeline's CPU and memory also count
+the detached local Prefect server it talks to (its CPU during the command, its RSS at the peak).
+First and second command: a one-page ingest with a fresh HOME (no Prefect database, no server:
+a fresh machine), then another page with the same HOME.
+The machine's load average is printed with each figure: on a shared machine compare CPU seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import psutil
+
+import io
+
+from PIL import Image
+
+from bench.ocr_bench import CORES, RESULTS, _png_copy, ocrmypdf_cmd, vie_pool, wrap_pdf
+
+EXE = Path(sys.executable).with_name("archive-ingest")
+BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("ARCHIVE_", "PREFECT_"))}
+BASE_ENV["OMP_THREAD_LIMIT"] = "1"
+
+
+@dataclass
+class Measure:
+    what: str
+    pages: int
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    load: float  # 1-minute load average when it ended
+    exit: int = 0
+
+    def row(self) -> str:
+        return (f"{self.what:<22} {self.pages:>5} {self.wall_s:>8.1f} {self.cpu_s:>8.1f} {self.peak_rss_mb:>9.0f} "
+                f"{self.load:>6.2f}" + (f"  exit {self.exit}" if self.exit else ""))
+
+
+def _server_process(home: Path) -> psutil.Process | None:
+    try:
+        state = json.loads((home / ".prefect" / "archive-ingest-server.json").read_text())
+        return psutil.Process(int(state["pid"]))
+    except (OSError, ValueError, KeyError, psutil.Error):
+        return None
+
+
+def _tree_rss(root: psutil.Process, extra: psutil.Process | None) -> int:
+    total = 0
+    own = root.cmdline()
+    for p in [root, *root.children(recursive=True), *([extra] if extra else [])]:
+        try:
+            if p.pid != root.pid and p.cmdline() == own:
+                continue  # forked to start Tesseract, not yet exec'd: the command's own pages, counted once
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def measured(cmd: list[str], env: dict, cwd: Path, what: str, pages: int, home: Path | None = None) -> Measure:
+    """Run a command to its end: wall, CPU (itself and what it waited for, plus the local Prefect
+    server's CPU meanwhile when `home` is given) and the peak RSS of its tree (and that server)."""
+    server = _server_process(home) if home else None
+    server_cpu0 = sum(server.cpu_times()[:2]) if server else 0.0
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    root = psutil.Process(proc.pid)
+    peak = 0
+    status = usage = None
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if home and server is None:
+            server = _server_process(home)  # the first command starts it
+        try:
+            peak = max(peak, _tree_rss(root, server))
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    if server is not None:
+        try:
+            cpu += sum(server.cpu_times()[:2]) - server_cpu0
+        except psutil.Error:
+            pass
+    return Measure(what, pages, round(wall, 2), round(cpu, 2), peak / 2**20, round(os.getloadavg()[0], 2),
+                   proc.returncode)
+
+
+def write_pages(pool, n: int, folder: Path, offset: int) -> list[Path]:
+    folder.mkdir(parents=True)
+    paths = []
+    for i in range(n):
+        png, _ = pool[(offset + i) % len(pool)]
+        paths.append(folder / f"p{offset + i:05d}.png")
+        paths[-1].write_bytes(_png_copy(png, offset + i))
+    return paths
+
+
+def tesseract(paths: list[Path], tmp: Path) -> Measure:
+    """Raw Tesseract, a core at a time: wall, summed CPU, peak RSS of the concurrent processes."""
+    t0 = time.perf_counter()
+    cpu, peaks = [], []
+
+    def one(path: Path):
+        m = measured(["tesseract", str(path), "stdout", "-l", "vie"], BASE_ENV, tmp, "tesseract", 1)
+        cpu.append(m.cpu_s)
+        peaks.append(m.peak_rss_mb)
+
+    with concurrent.futures.ThreadPoolExecutor(CORES) as ex:
+        list(ex.map(one, paths))
+    wall = time.perf_counter() - t0
+    return Measure("tesseract", len(paths), round(wall, 2), round(sum(cpu), 2),
+                   max(peaks) * min(CORES, len(paths)), round(os.getloadavg()[0], 2))
+
+
+def ocrmypdf(cmd: str, paths: list[Path], tmp: Path) -> Measure:
+    pdf = wrap_pdf(paths, tmp / f"ocrmypdf-{len(paths)}.pdf")
+    args = [cmd, "--deskew", "--clean", "--rotate-pages", "-l", "vie", "--sidecar", str(pdf.with_suffix(".txt")),
+            "--output-type", "pdf", "--jobs", str(CORES), "-q", str(pdf), str(pdf.with_suffix(".ocr.pdf"))]
+    m = measured(args, BASE_ENV, tmp, "ocrmypdf", len(paths))
+    m.exit = 0 if m.exit in (0, 10) else m.exit  # 10: PDF/A conversion skipped, the text is there
+    return m
+
+
+def ingest(target: Path, env: dict, tmp: Path, what: str, pages: int) -> Measure:
+    return measured([str(EXE), "ingest", str(target), "--lang", "vie", "--collection", "bench"], env, tmp,
+                    what, pages, home=Path(env["HOME"]))
+
+
+def scanned_pdf(pool, n: int, tmp: Path) -> Path:
+    """One n-page scanned PDF: the pool pages as greyscale JPEG (what a scanner writes), cycled."""
+    jpegs = []
+    for i, (png, dpi) in enumerate(pool):
+        jpegs.append(tmp / f"rss-{i:02d}.jpg")
+        with Image.open(io.BytesIO(png)) as im:
+            im.convert("L").save(jpegs[-1], quality=85, dpi=(dpi, dpi))
+    return wrap_pdf([jpegs[i % len(jpegs)] for i in range(n)], tmp / f"rss-{n}.pdf")
+
+
+def stop_server(env: dict, tmp: Path) -> None:
+    subprocess.run([str(EXE), "server", "stop"], env=env, cwd=tmp, capture_output=True, timeout=120)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.speed", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", default="1,6,100", help="comma-separated page counts; '' for none")
+    parser.add_argument("--pool", type=int, default=10, help="distinct generated pages to cycle through")
+    parser.add_argument("--no-ocrmypdf", action="store_true", help="leave OCRmyPDF out (the slowest part)")
+    parser.add_argument("--no-first", action="store_true", help="skip the first/second command measurement")
+    parser.add_argument("--rss-pages", type=int, default=0, help="also peak memory on one scanned PDF of N pages")
+    args = parser.parse_args(argv)
+    counts = [int(x) for x in args.pages.split(",") if x.strip()]
+    ocr_cmd = None if args.no_ocrmypdf else ocrmypdf_cmd()
+    if not args.no_ocrmypdf and ocr_cmd is None:
+        print("OCRmyPDF not found (make bench installs it in .venv-ocrmypdf): its rows are skipped")
+    print(f"cores {CORES}, load average {os.getloadavg()[0]:.2f} at start", flush=True)
+    pool = vie_pool(args.pool)
+    results: dict = {"cores": CORES, "rows": []}
+    with tempfile.TemporaryDirectory(prefix="speed-") as tmpdir:
+        tmp = Path(tmpdir)
+        home = tmp / "home"
+        home.mkdir()
+        env = {**BASE_ENV, "HOME": str(home), "ARCHIVE_DB_URL": f"sqlite:///{tmp / 'bench.db'}",
+               "ARCHIVE_FILES_DIR": str(tmp / "files")}
+        offset, rows = 0, []
+        try:
+            if not args.no_first:
+                one = write_pages(pool, 1, tmp / "first", offset)
+                offset += 1
+                floor = tesseract(one, tmp)
+                first = ingest(tmp / "first", env, tmp, "first command", 1)
+                write_pages(pool, 1, tmp / "second", offset)
+                offset += 1
+                second = ingest(tmp / "second", env, tmp, "second command", 1)
+                rows += [floor, first, second]
+                results["first_ratio"] = round(first.wall_s / floor.wall_s, 2)
+                results["second_ratio"] = round(second.wall_s / floor.wall_s, 2)
+                print("\n".join(m.row() for m in (floor, first, second)), flush=True)
+            for n in counts:
+                folder = tmp / f"pages-{n}"
+                paths = write_pages(pool, n, folder, offset)
+                offset += n
+                if args.no_first and not _server_process(home):  # the rows are "second commands"
+                    write_pages(pool, 1, tmp / f"warm-{n}", offset)
+                    offset += 1
+                    ingest(tmp / f"warm-{n}", env, tmp, "warm-up", 1)
+                group = [tesseract(paths, tmp)]
+                if ocr_cmd:
+                    group.append(ocrmypdf(ocr_cmd, paths, tmp))
+                group.append(ingest(folder, env, tmp, "pipeline", n))
+                rows += group
+                t, p = group[0], group[-1]
+                results[f"ratios_{n}"] = {"wall_to_floor": round(p.wall_s / (t.cpu_s / CORES), 2),
+                                          "cpu_to_tesseract": round(p.cpu_s / t.cpu_s, 2)}
+                print("\n".join(m.row() for m in group), flush=True)
+            if args.rss_pages:
+                pdf = scanned_pdf(pool, args.rss_pages, tmp)
+                rss = ingest(pdf, env, tmp, "pipeline, one PDF", args.rss_pages)
+                rows.append(rss)
+                print(rss.row(), flush=True)
+        finally:
+            stop_server(env, tmp)
+    results["rows"] = [asdict(m) for m in rows]
+    print(f"\n{'':<22} {'pages':>5} {'wall s':>8} {'CPU s':>8} {'peak MB':>9} {'load':>6}")
+    for m in rows:
+        print(m.row())
+    if "first_ratio" in results:
+        print(f"one page: first command {results['first_ratio']}x, second {results['second_ratio']}x "
+              f"the tesseract wall time of that page")
+    for n in counts:
+        r = results[f"ratios_{n}"]
+        print(f"{n} pages: pipeline wall {r['wall_to_floor']}x the Tesseract floor (CPU / {CORES} cores), "
+              f"pipeline CPU {r['cpu_to_tesseract']}x raw Tesseract's")
+    if args.rss_pages:
+        print(f"{rss.pages}-page scanned PDF: peak RSS of the command's process tree and the Prefect server "
+              f"{rss.peak_rss_mb:.0f} MB, {rss.wall_s:.0f} s")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "speed.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
