@@ -29,7 +29,7 @@ from bench.export_checks import check_pdf, validate
 
 def _generated(folder: Path, count: int):
     from bench.pagegen import LEVELS, generate
-    from flows.steps import FileJob
+    from flows.app.steps import FileJob
 
     per_level = -(-count // len(LEVELS))
     jobs = []
@@ -46,7 +46,7 @@ def _generated(folder: Path, count: int):
 
 
 def _ingest(jobs, settings) -> list[int]:
-    from flows.steps import finish_document, ingest_page, pair_and_align, prepare_document
+    from flows.app.steps import finish_document, ingest_page, pair_and_align, prepare_document
 
     ids = []
     for job in jobs:

@@ -91,7 +91,7 @@ def ingest(
     from ingest.manifest import ManifestError, read_manifest
     from ingest.sources import find_input_files
 
-    from .steps import FileJob
+    from .app.steps import FileJob
 
     rows = []
     if manifest:
@@ -211,9 +211,10 @@ def _run_flow(jobs, settings: Settings, collection: str | None):
 @app.command()
 def status(limit: int = typer.Option(5, help="How many recent runs to list.")) -> None:
     """Documents by status, recent runs and recent quarantined files."""
-    from storage.repository import Repository
 
-    repo = Repository(_settings().db_url)
+    from .app.store import open_store
+
+    repo = open_store(_settings()).documents
     counts = repo.status_counts()
     table = Table(title="Documents")
     table.add_column("status")
@@ -297,7 +298,7 @@ def queue(
     (FILE.meta.json), which the nightly run applies; an inbox folder may also hold a manifest.csv."""
     from ingest.sources import find_input_files, nfc
 
-    from .inbox import queue_file
+    from .app.inbox import queue_file
 
     settings = _settings()
     if lang:
@@ -355,9 +356,10 @@ def fixity(document: Optional[list[int]] = typer.Option(None, "--document", "-d"
 def runs(limit: int = typer.Option(10, help="How many runs."),
          failures: bool = typer.Option(True, "--failures/--no-failures", help="List each run's failures.")) -> None:
     """Recent ingest runs with their reports."""
-    from storage.repository import Repository
 
-    for r in Repository(_settings().db_url).recent_runs(limit):
+    from .app.store import open_store
+
+    for r in open_store(_settings()).documents.recent_runs(limit):
         took = f"{(r.finished_at - r.started_at).total_seconds():.1f} s" if r.finished_at else "not finished"
         conf = (r.report or {}).get("mean_confidence")
         out.print(f"run {r.id}  {r.trigger}  {r.started_at:%Y-%m-%d %H:%M} UTC  {r.status}  {took}: "

@@ -24,7 +24,8 @@ from .app.batch import (BatchReport, FileResult, document_confidence, earlier_tw
 from .app.faults import one_line
 from .app.ingest import record_run
 from .app.originals import claim_file_store
-from .steps import (DocumentPlan, FileJob, PageOutcome, finish_document, ingest_page, pair_and_align,
+from .app.store import open_store
+from .app.steps import (DocumentPlan, FileJob, PageOutcome, finish_document, ingest_page, pair_and_align,
                     prepare_document)
 
 
@@ -166,7 +167,7 @@ def ingest_batch(jobs: list[FileJob], settings: Settings | None = None, collecti
     settings = settings or load_settings()
     claim_file_store(settings)  # refuses a store another database owns, before anything is written
     sweep_ocr_temp()  # page images a killed run left for Tesseract
-    repo = Repository(settings.db_url)
+    repo = open_store(settings).documents
     started = time.time()
     run_id = repo.start_run(trigger=trigger, collection=collection, files=len(jobs))
     report = _run_batch(jobs, settings, run_id)
@@ -179,7 +180,7 @@ def ingest_batch(jobs: list[FileJob], settings: Settings | None = None, collecti
 def ingest_document(job: FileJob, settings: Settings | None = None, run_id: int | None = None) -> FileResult:
     """Ingest one file: a task per page, mapped."""
     settings = settings or load_settings()
-    repo = Repository(settings.db_url)
+    repo = open_store(settings).documents
     own_run = run_id is None
     if own_run:
         run_id = repo.start_run(trigger="document", collection=job.collection, files=1)
@@ -202,7 +203,7 @@ def ingest_files(paths: list[str], collection: str | None = None, lang: str | No
     from ingest.ocr import check_languages
     from ingest.sources import find_input_files
 
-    from .inbox import read_sidecar
+    from .app.inbox import read_sidecar
 
     settings = load_settings()
     check_languages(lang or settings.lang, settings.tessdata_dir)  # one clear error before any file is touched
@@ -225,14 +226,14 @@ def ingest_files(paths: list[str], collection: str | None = None, lang: str | No
 @task(name="reprocess-page", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2,
       retry_condition_fn=_transient, task_run_name="reprocess page {number} of document {document_id}")
 def reprocess_page_task(document_id: int, number: int, lang: str, settings: Settings) -> PageOutcome:
-    from .steps import reprocess_page
+    from .app.steps import reprocess_page
 
     return reprocess_page(document_id, number, lang, settings)
 
 
 @task(name="flag-document", cache_policy=NO_CACHE, retries=1, retry_condition_fn=_transient)
 def flag_task(document_id: int, settings: Settings) -> int:
-    from .steps import flag_document
+    from .app.steps import flag_document
 
     return flag_document(document_id, settings)
 
@@ -244,7 +245,7 @@ def reprocess_document(document_id: int, lang: str | None = None, ocr: bool = Tr
     better models); always its flags, sentences and alignment (after a reviewer's correction the
     text changed but the pages need no new reading: `ocr=False`)."""
     settings = settings or load_settings()
-    repo = Repository(settings.db_url)
+    repo = open_store(settings).documents
     doc = repo.get_document(document_id)
     if doc is None:
         raise ValueError(f"no document {document_id}")

@@ -10,13 +10,12 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from ingest.ocr import sweep_ocr_temp
 from ingest.settings import load_settings
-from storage.repository import Repository
 
 from .app.originals import check_fixity, claim_file_store, rotating_sample
 from .app.store import open_store
-from .inbox import inbox_entries, scan_inbox, settle, settle_manifests
+from .app.inbox import inbox_entries, scan_inbox, settle, settle_manifests
 from .ingest import FileResult, ingest_document, sweep_store
-from .steps import FileJob
+from .app.steps import FileJob
 
 
 def _report_rows(results: list[FileResult]) -> list[dict]:
@@ -71,7 +70,7 @@ def nightly_ingest(inbox: str | None = None, collection: str | None = None, lang
     done_dir, bad_dir = Path(settings.done_dir).resolve(), Path(settings.quarantine_dir).resolve()
     claim_file_store(settings)
     sweep_ocr_temp()
-    repo = Repository(settings.db_url)
+    repo = open_store(settings).documents
     problems: list[tuple[Path, str]] = []
     files = scan_inbox(inbox_dir, problems)
     started = time.time()
@@ -96,10 +95,9 @@ def nightly_ingest(inbox: str | None = None, collection: str | None = None, lang
     results += [FileResult(str(p), "quarantined", None, error=reason) for p, reason in problems]
     settle_manifests(inbox_dir, done_dir)
     summary = summarize(results)
-    from storage.repository import FlagRepository
 
     stored_ids = [r.document_id for r in results if r.state == "stored"]
-    summary["flags_raised"] = FlagRepository(settings.db_url).count(stored_ids) if stored_ids else 0
+    summary["flags_raised"] = open_store(settings).flags.count(stored_ids) if stored_ids else 0
     fixity = check_fixity(open_store(settings), rotating_sample(open_store(settings), run_id, settings.fixity_sample))
     summary["fixity"] = {"documents": fixity.documents, "files": fixity.files,
                          "problems": [{"document": d, "file": what, "key": key, "problem": p}

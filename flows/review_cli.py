@@ -26,7 +26,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
     """Serve the review page (sign in with an account made by `users add`)."""
     import uvicorn
 
-    from qa.review.app import create_app
+    from flows.web.app import create_app
     from storage.db import open_to_others
 
     from .app.recompute import recompute_callable

@@ -2,7 +2,7 @@
 words a lexicon knows. Pure functions over lines of words; the pipeline decides what to read.
 
 Lexicons are what the project already has: pyspellchecker's bundled word lists (English, German,
-French, Russian, Spanish...), Vietnamese syllable validity (qa.vn_orthography); for a language
+French, Russian, Spanish...), Vietnamese syllable validity (ingest.vn_orthography); for a language
 without either (Czech, Danish), the share of words shaped like words (letters of one case pattern,
 no digits or symbols inside), which is what a collapsed reading lacks.
 """
@@ -70,7 +70,7 @@ def _known(token: str, checks) -> bool:
 @functools.cache
 def _checker(model: str):
     if model == "vie":
-        from qa.vn_orthography import is_valid_syllable
+        from ingest.vn_orthography import is_valid_syllable
 
         return lambda core: _WORDLIKE.match(core) is not None and (
             all(is_valid_syllable(p) for p in re.split(r"[-'’]", core)) or core.isascii() and _shaped(core))

@@ -78,17 +78,7 @@ class Settings:
         if password is not None:
             object.__setattr__(self, "db_url", url)
             object.__setattr__(self, "db_password", SecretStr(password))
-        self._share_password()
-
-    def __setstate__(self, state: dict) -> None:  # unpickled on a Dask worker: tell storage again
-        self.__dict__.update(state)
-        self._share_password()
-
-    def _share_password(self) -> None:
-        if self.db_password is not None:
-            from storage.db import remember_password  # the one place engines are made
-
-            remember_password(self.db_url, secret(self.db_password))
+        # the engine gets the password from flows.app.store.open_store, the one door to the database
 
     @property
     def files_path(self) -> Path:

@@ -20,8 +20,8 @@ from ingest.align.textprep import is_furniture, without_insertions
 
 from .confusions import known_confusions, load_confusions
 from .spelling import SENTENCE_END, unknown_words
-from .vn_orthography import PUNCTUATION as _EDGE
-from .vn_orthography import is_valid_syllable, load_attested, syllable_key
+from ingest.vn_orthography import PUNCTUATION as _EDGE
+from ingest.vn_orthography import is_valid_syllable, load_attested, syllable_key
 
 # "critical" is for one flag only, page_unreadable: above every word, line and link flag in the queue.
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}

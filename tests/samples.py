@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 
-from flows.steps import FileJob, finish_document, ingest_page, pair_and_align, prepare_document
+from flows.app.steps import FileJob, finish_document, ingest_page, pair_and_align, prepare_document
 from ingest.settings import Settings
 from tests.conftest import EXAMPLES
 

@@ -17,7 +17,7 @@ from sqlalchemy import delete
 
 from ingest.model import Line, PageText, Passage
 from ingest.settings import Settings
-from qa.review.auth import hash_password
+from flows.web.auth import hash_password
 from storage.models import Document, User
 from storage.repository import Repository
 from storage.review import PassageRef, ReviewRepository
@@ -38,7 +38,7 @@ def _text_page(text: str) -> PageText:
 def site(request, tmp_path_factory):
     import uvicorn
 
-    from qa.review.app import create_app
+    from flows.web.app import create_app
 
     tmp = tmp_path_factory.mktemp(f"web-{request.param}")
     settings = Settings(db_url=f"sqlite:///{tmp}/archive.db", files_dir=str(tmp / "files"), workers=1)

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 from ingest.settings import Settings
 from qa.flags import Flag as RuleFlag
-from qa.review.auth import hash_password
+from flows.web.auth import hash_password
 from storage.files import FileStore
 from storage.models import AuditEvent, Document, Flag, LoginFailure, PassageVersion, ReviewSession, User
 from storage.repository import FlagRepository, Repository
@@ -40,7 +40,7 @@ PASSWORD = "correct horse battery"
 @pytest.fixture
 def site(db_url, tmp_path):
     """One stored page with a scan and three flags, two accounts, and the review app on them."""
-    from qa.review.app import create_app
+    from flows.web.app import create_app
 
     repo = Repository(db_url)
     with repo.sessions.begin() as s:  # the PostgreSQL database is shared by the test session

@@ -1,7 +1,7 @@
 import sys
 
 from qa.flags import flag_links, flag_words
-from qa.vn_orthography import is_valid_syllable
+from ingest.vn_orthography import is_valid_syllable
 from tests.conftest import EXAMPLES
 
 sys.path.insert(0, str(EXAMPLES))

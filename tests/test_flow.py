@@ -14,7 +14,7 @@ configure_prefect()
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
 from flows.ingest import ingest_batch, ingest_document  # noqa: E402
-from flows.steps import FileJob  # noqa: E402
+from flows.app.steps import FileJob  # noqa: E402
 from storage.models import Document, Line, Page  # noqa: E402
 from storage.repository import Repository  # noqa: E402
 

@@ -55,7 +55,7 @@ def _page(number: int, confidences: list[float]) -> PageText:
 
 
 def test_flag_document_stores_the_page_flag_first_in_the_queue(db_url, tmp_path):
-    from flows.steps import flag_document
+    from flows.app.steps import flag_document
     from ingest.settings import Settings
 
     repo = Repository(db_url)

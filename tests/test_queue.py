@@ -3,7 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flows.inbox import queue_file, scan_inbox, settle
+from flows.app.inbox import queue_file, scan_inbox, settle
 from tests.conftest import EXAMPLES
 
 EXE = Path(sys.executable).with_name("archive-ingest")
@@ -52,7 +52,7 @@ def test_queue_writes_a_sidecar_and_the_inbox_reads_manifests(tmp_path):
     the sidecar moves with the scan to the archive folder."""
     import json
 
-    from flows.inbox import inbox_entries, settle_manifests, sidecar_of
+    from flows.app.inbox import inbox_entries, settle_manifests, sidecar_of
 
     inbox, done = tmp_path / "inbox", tmp_path / "done"
     a = queue_file(EXAMPLES / "cable-417-vi.tif", inbox, collection="box-17", lang="vie",

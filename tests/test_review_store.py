@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from ingest.model import Line, PageText, Passage, Word
 from qa.flags import Flag as RuleFlag
-from qa.review.auth import LoginLimiter, hash_password, verify_password
+from flows.web.auth import LoginLimiter, hash_password, verify_password
 from storage.models import AuditEvent, Document, LoginFailure, PassageVersion, User
 from storage.repository import AlignmentRepository, FlagRepository, Repository
 from storage.review import PassageRef, ReviewRepository
@@ -103,7 +103,7 @@ def test_versions_survive_a_new_reading_of_the_page(stored):
 def test_resolved_flags_stay_resolved_and_reviewed_passages_are_not_reflagged(stored, tmp_path):
     from dataclasses import replace
 
-    from flows.steps import flag_document
+    from flows.app.steps import flag_document
     from ingest.settings import Settings
 
     repo, doc = stored

@@ -27,10 +27,10 @@ configure_prefect()
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
 from flows.ingest import ingest_batch  # noqa: E402
-from flows.steps import FileJob  # noqa: E402
+from flows.app.steps import FileJob  # noqa: E402
 from ingest.settings import Settings  # noqa: E402
 from qa.flags import Flag as RuleFlag  # noqa: E402
-from qa.review.auth import hash_password  # noqa: E402
+from flows.web.auth import hash_password  # noqa: E402
 from storage.models import AuditEvent, Flag, Passage, PassageVersion  # noqa: E402
 from storage.repository import AlignmentRepository, FlagRepository, Repository  # noqa: E402
 from storage.review import PassageRef, ReviewRepository  # noqa: E402
@@ -54,7 +54,7 @@ def site(tmp_path_factory):
     script tag, three accounts, and the review page serving them."""
     import uvicorn
 
-    from qa.review.app import create_app
+    from flows.web.app import create_app
 
     tmp = tmp_path_factory.mktemp("review")
     settings = Settings(db_url=f"sqlite:///{tmp}/archive.db", files_dir=str(tmp / "files"), workers=2,
@@ -498,7 +498,7 @@ def test_per_flag_accept_and_not_an_error_remembered(site, browser):
 
 
 def test_flag_links_stay_good_after_a_recompute(site, browser):
-    from flows.steps import flag_document
+    from flows.app.steps import flag_document
 
     settings, original = site["settings"], site["original"]
     page, ps, lines = _multiline_passage(settings, original)

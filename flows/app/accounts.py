@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qa.review.auth import LoginLimiter, hash_password, limiter_keys, needs_rehash, verify_password
+from flows.web.auth import LoginLimiter, hash_password, limiter_keys, needs_rehash, verify_password
 from storage.accounts import ROLES, clean_name, name_key, valid_name
 from storage.models import User
 

@@ -17,7 +17,6 @@ from typing import Iterator
 from PIL import Image
 
 from storage.exports import alto, dc, hocr, pagexml, pdf, tei, tmx
-from storage.exports.load import ExportRepository
 from storage.exports.model import ExportDocument, ExportPage
 
 from .store import Store
@@ -100,7 +99,7 @@ def _jsonl(store: Store, document_id: int, words: bool, raw: bool) -> bytes:
 def document_files(store: Store, document_id: int, fmt: ExportFormat, *, raw: bool = False,
                    words: bool = False) -> list[ExportFile]:
     """The files of one document in one format (one per page for per-page formats)."""
-    repo = ExportRepository(store.db_url)
+    repo = store.exports
     mt = MEDIA_TYPE[fmt]
     if fmt is ExportFormat.JSONL:
         return [ExportFile(f"doc{document_id}.jsonl", _jsonl(store, document_id, words, raw), mt)]

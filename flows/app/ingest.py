@@ -13,7 +13,7 @@ from ingest.settings import Settings
 from ingest.sources import sha256_file
 from storage.repository import Repository
 
-from ..steps import DocumentPlan, FileJob, prepare_document
+from .steps import DocumentPlan, FileJob, prepare_document
 from .batch import BatchReport, FileResult
 from .store import open_store
 

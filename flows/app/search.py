@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from storage.search import Entry, SearchRepository, fold, tokens
+from storage.search import Entry, fold, tokens
 
 from .store import Store
 
@@ -81,7 +81,7 @@ def snippet_parts(text: str, query: str, width: int = SNIPPET_CHARS) -> tuple[tu
 
 def search(store: Store, query: str, *, lang: str | None = None, collection: str | None = None,
            limit: int = 20, offset: int = 0) -> SearchPage:
-    repo = SearchRepository(store.db_url)
+    repo = store.search
     limit, offset = max(1, min(limit, 200)), max(0, offset)
     entries, total = repo.search(query, lang=lang, collection=collection, limit=limit, offset=offset)
     if not total and repo.is_empty() and store.documents.document_ids(status="stored"):
@@ -98,4 +98,4 @@ def _hit(e: Entry, query: str, ctx: tuple[str, str, str | None]) -> Hit:
 
 
 def reindex_all(store: Store) -> int:
-    return SearchRepository(store.db_url).reindex()
+    return store.search.reindex()

@@ -6,10 +6,14 @@ import functools
 from dataclasses import dataclass
 
 from ingest.settings import Settings
+from ingest.settings import secret
+from storage import db
 from storage.accounts import AccountRepository
+from storage.exports.load import ExportRepository
 from storage.files import FileStore
 from storage.repository import AlignmentRepository, FlagRepository, Repository
 from storage.review import ReviewRepository
+from storage.search import SearchRepository
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,8 @@ class Store:
     flags: FlagRepository
     review: ReviewRepository
     accounts: AccountRepository
+    search: SearchRepository
+    exports: ExportRepository
     files: FileStore
 
 
@@ -29,9 +35,14 @@ def _open(db_url: str, files_dir: str) -> Store:
     return Store(db_url=db_url, files_dir=files_dir, documents=Repository(db_url),
                  alignments=AlignmentRepository(db_url), flags=FlagRepository(db_url),
                  review=ReviewRepository(db_url), accounts=AccountRepository(db_url),
-                 files=FileStore(files_dir))
+                 search=SearchRepository(db_url), exports=ExportRepository(db_url), files=FileStore(files_dir))
 
 
 def open_store(settings: Settings) -> Store:
-    """The store for these settings' database and image folder (one per process and pair)."""
+    """The store for these settings' database and image folder (one per process and pair).
+
+    Settings keep the database password apart from the URL (so that Prefect, which records each
+    run's parameters, never sees it); the engine gets it here, the one door to the database."""
+    if settings.db_password is not None:
+        db.remember_password(settings.db_url, secret(settings.db_password))
     return _open(settings.db_url, str(settings.files_dir))

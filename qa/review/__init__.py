@@ -1,1 +1,1 @@
-"""The review web page: reviewers correct what the flags point at (FastAPI + Jinja2)."""
+"""Review rules that are not web: the lines and strips of scan a passage shows."""

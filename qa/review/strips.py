@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 
-from qa.vn_orthography import PUNCTUATION as _EDGE
+from ingest.vn_orthography import PUNCTUATION as _EDGE
 
 # Letters with nothing above the x-height nor below the baseline: a word made only of them is
 # exactly x-height tall on the scan, so its box measures the x-height of the line's type.

@@ -19,8 +19,7 @@ from ingest.settings import Settings, secret
 from ingest.sources import SYMLINK_REASON, PageLimits, inspect_document, load_page, sha256_file
 from storage.files import FileStore
 
-from .app.store import open_store
-from storage.repository import Repository
+from .store import open_store
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ def page_limits(settings: Settings) -> PageLimits:
 
 def prepare_document(job: FileJob, settings: Settings, run_id: int | None) -> DocumentPlan:
     """Register a file by content and plan its pages; bad input is quarantined here."""
-    repo = Repository(settings.db_url)
+    repo = open_store(settings).documents
     path = Path(job.path)
     lang = job.lang or settings.lang
     if not settings.follow_symlinks and path.is_symlink() and not job.missing_reason:
@@ -132,7 +131,7 @@ def ingest_page(document_id: int, path: str, media_type: str, number: int, lang:
     preprocessed = (store.put_image(reading.preprocessed, bilevel=_two_valued(reading.preprocessed))
                     if reading.preprocessed is not None else None)
     seconds = time.perf_counter() - started
-    Repository(settings.db_url).save_page(document_id, reading.text, original_image=original,
+    open_store(settings).documents.save_page(document_id, reading.text, original_image=original,
                                           preprocessed_image=preprocessed, seconds=seconds)
     text = reading.text
     del source, reading  # the page images: freed before the next page is read
@@ -194,7 +193,7 @@ def _ingest_text_file(document_id: int, path: str, settings: Settings, started: 
                     width=max((l.bbox[2] for l in lines), default=0), height=max((l.bbox[3] for l in lines), default=0),
                     dpi=0, engine="text file", model="utf-8", mean_confidence=100.0)
     seconds = time.perf_counter() - started
-    Repository(settings.db_url).save_page(document_id, page, original_image=None, preprocessed_image=None,
+    open_store(settings).documents.save_page(document_id, page, original_image=None, preprocessed_image=None,
                                           seconds=seconds)
     return PageOutcome(document_id, 1, ok=True, text_source="text_file", mean_confidence=100.0,
                        lines=len(lines), seconds=round(seconds, 3), worker=f"{socket.gethostname()}:{os.getpid()}")
@@ -208,7 +207,7 @@ def _two_valued(image) -> bool:
 
 def finish_document(plan: DocumentPlan, outcomes: list[PageOutcome], settings: Settings) -> str | None:
     """Stored when every page is; otherwise quarantined with the first page's reason."""
-    repo = Repository(settings.db_url)
+    repo = open_store(settings).documents
     failed = sorted((o for o in outcomes if not o.ok), key=lambda o: o.number)
     if failed:
         first = failed[0].error or "page failed"
@@ -225,11 +224,10 @@ def finish_document(plan: DocumentPlan, outcomes: list[PageOutcome], settings: S
 def flag_document(document_id: int, settings: Settings) -> int:
     """Run the page rules over a stored document's words and store the flags."""
     from qa.flags import flag_page
-    from storage.repository import FlagRepository
 
     from storage.review import reviewed_lines
 
-    repo = Repository(settings.db_url)
+    repo = open_store(settings).documents
     doc = repo.get_document(document_id)
     with repo.sessions() as s:
         reviewed = reviewed_lines(s, document_id)  # a reviewer's text replaces the OCR there
@@ -241,7 +239,7 @@ def flag_document(document_id: int, settings: Settings) -> int:
         found = flag_page(number, lines, doc.lang or settings.lang, ambiguities=settings.confusions_path,
                           attested=settings.attested_paths or None)
         flags += [f for f in found if not any(a <= (f.line or 0) <= b for a, b in skip)]
-    return FlagRepository(settings.db_url).replace(document_id, flags, scope="page")
+    return open_store(settings).flags.replace(document_id, flags, scope="page")
 
 
 def reprocess_page(document_id: int, number: int, lang: str, settings: Settings) -> PageOutcome:
@@ -252,7 +250,7 @@ def reprocess_page(document_id: int, number: int, lang: str, settings: Settings)
 
     from ingest.pipeline import ocr_page
 
-    repo = Repository(settings.db_url)
+    repo = open_store(settings).documents
     doc = repo.get_document(document_id)
     page = next((p for p in doc.pages if p.number == number), None) if doc else None
     if page is None or not page.original_image:
@@ -278,9 +276,8 @@ def align_pair(original_id: int, translation_id: int, settings: Settings, *, tra
     (its character budget and back-off span the run); by default one for this pair."""
     from ingest.align import METHOD, VERSION, align_documents
     from ingest.align.lexicon import load_lexicon
-    from storage.repository import AlignmentRepository
 
-    repo = AlignmentRepository(settings.db_url)
+    repo = open_store(settings).alignments
     src, tgt = repo.passages(original_id), repo.passages(translation_id)
     lexicon = load_lexicon(settings.lexicon_paths)
     mt = None
@@ -298,7 +295,6 @@ def align_pair(original_id: int, translation_id: int, settings: Settings, *, tra
     repo.save_alignment(original_id, translation_id, {"passage": doc.passages, "sentence": doc.sentences},
                         method=METHOD + ("+mt" if mt else ""), version=VERSION)
     from qa.flags import flag_links
-    from storage.repository import FlagRepository
 
     link_flags = flag_links([(list(l.source), list(l.target), l.score) for l in doc.sentences],
                             [sent.text for _, sent in doc.source_sentences],
@@ -309,7 +305,7 @@ def align_pair(original_id: int, translation_id: int, settings: Settings, *, tra
         places = repo.passage_places(original_id)
         link_flags += flag_mt_disagreement([(list(l.source), list(l.target)) for l in doc.passages], mt,
                                            [t for _, _, t in tgt], places)
-    FlagRepository(settings.db_url).replace(original_id, link_flags, scope="link", target_document_id=translation_id)
+    open_store(settings).flags.replace(original_id, link_flags, scope="link", target_document_id=translation_id)
     return {"original": original_id, "translation": translation_id, "passage_links": len(doc.passages),
             "sentence_links": len(doc.sentences)}
 
@@ -328,9 +324,8 @@ def pair_and_align(document_ids: list[int], settings: Settings) -> list[dict]:
     """After a batch: align every original-translation pair a new document completes; an original
     with no human translation gets a machine draft if a provider is configured, else waits as
     'translation pending'."""
-    from storage.repository import AlignmentRepository
 
-    repo = AlignmentRepository(settings.db_url)
+    repo = open_store(settings).alignments
     translator = _translator(settings, repo)  # one for the run: its budget is the run's
     done: set[tuple[int, int]] = set()
     results = []
@@ -348,9 +343,8 @@ def pair_and_align(document_ids: list[int], settings: Settings) -> list[dict]:
 def machine_draft(document_id: int, settings: Settings, *, translator=None) -> dict:
     """An MT draft of an original that has no human translation (stored in the MT cache, marked
     machine-made); with no provider, or the provider down, the document is 'translation pending'."""
-    from storage.repository import AlignmentRepository
 
-    repo = AlignmentRepository(settings.db_url)
+    repo = open_store(settings).alignments
     translator = translator or _translator(settings, repo)
     if translator is None:
         repo.set_translation_status(document_id, "pending")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.manifest import ManifestError, read_manifest
-from ingest.settings import LANGS
+from ingest.settings import is_lang_code
 from ingest.sources import SUPPORTED_SUFFIXES, nfc, sha256_file
 
 INCOMING = ".incoming"  # files being copied in live here until renamed into place
@@ -69,8 +69,9 @@ def read_sidecar(path: Path) -> dict:
         raise ValueError(f"sidecar {side.name} is not valid JSON ({str(exc).splitlines()[0]})") from None
     if not isinstance(body, dict) or not isinstance(body.get("metadata", {}), dict):
         raise ValueError(f"sidecar {side.name} must hold an object with an optional 'metadata' object")
-    if body.get("lang") and body["lang"] not in LANGS:
-        raise ValueError(f"sidecar {side.name}: lang {body['lang']!r} is not one of {', '.join(LANGS)}")
+    if body.get("lang") and not is_lang_code(str(body["lang"])):
+        raise ValueError(f"sidecar {side.name}: lang {body['lang']!r} is not a Tesseract language code "
+                         "or combination (e.g. vie, ces, dan+deu)")
     return body
 
 

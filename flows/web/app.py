@@ -26,15 +26,15 @@ from flows.app.store import open_store
 from ingest.settings import Settings, secret
 from storage.files import FileStore
 from storage.models import FlagStatus, User
-from storage.review import PassageRef, ReviewRepository
+from storage.review import PassageRef
 from storage.review_queue import ReviewQueue
 
 from .auth import LoginLimiter, csrf_ok, new_csrf_token
 from .inputs import MAX_ID, clean_text, has_nul, parse_box, parse_id
 from .reprocess import Reprocessor
 from .routes_exports import add_export_and_search_routes
-from .strips import line_strips
-from .strips import suggestions as _suggestions
+from qa.review.strips import line_strips
+from qa.review.strips import suggestions as _suggestions
 
 HERE = Path(__file__).parent
 REVIEWERS = ("reviewer", "admin")
@@ -61,7 +61,7 @@ class NeedLogin(Exception):
 def create_app(settings: Settings, recompute: Callable[[int], dict] | None = None) -> FastAPI:
     """`recompute(document_id)`: what runs (on a worker thread) after a correction; the command
     that starts the app chooses it (flows.app.recompute); None: corrections are not recomputed."""
-    repo = ReviewRepository(settings.db_url)
+    repo = open_store(settings).review
     queue_repo = ReviewQueue(settings.db_url)
     store = FileStore(settings.files_dir)
     app_store = open_store(settings)

@@ -1,0 +1,1 @@
+"""The review web page: an adapter (FastAPI + Jinja2) over the application layer (flows.app)."""
