@@ -34,6 +34,15 @@ def _settings() -> Settings:
         raise typer.Exit(2)
 
 
+def _quiet_task_errors() -> None:
+    """A failed page is reported by the CLI as one FAILED line with its reason; Prefect would also
+    log it with a traceback on stderr (its loggers are set up when prefect is imported)."""
+    import logging
+
+    for name in ("prefect.task_runs", "prefect.flow_runs"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _fail(message: str) -> None:
     err.print(f"error: {message}", markup=False)
     raise typer.Exit(2)
@@ -142,6 +151,8 @@ def ingest(
     configure_prefect(settings.prefect_start_timeout)
     from . import progress as progress_hook
     from .ingest import with_runner
+
+    _quiet_task_errors()
 
     started = time.perf_counter()
     err.print(f"Ingesting {len(jobs)} file(s) (starting the workflow engine)...")
@@ -382,6 +393,8 @@ def nightly(inbox: Optional[Path] = typer.Option(None, help="Inbox folder (defau
 
     configure_prefect(settings.prefect_start_timeout)
     from .nightly import nightly_ingest
+
+    _quiet_task_errors()
 
     summary = nightly_ingest(str(inbox) if inbox else None, collection, lang)
     out.print(f"run {summary['run_id']}: {summary['documents']} documents, {summary['stored']} stored, "
