@@ -33,6 +33,15 @@ def _settings() -> Settings:
         raise typer.Exit(2)
 
 
+def _quiet_task_errors() -> None:
+    """A failed page is reported by the CLI as one FAILED line with its reason; Prefect would also
+    log it with a traceback on stderr (its loggers are set up when prefect is imported)."""
+    import logging
+
+    for name in ("prefect.task_runs", "prefect.flow_runs"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _fail(message: str) -> None:
     err.print(f"error: {message}", markup=False)
     raise typer.Exit(2)
@@ -192,6 +201,8 @@ def _run_flow(jobs, settings: Settings, collection: str | None):
         _fail(f"workflow engine: {exc}")
     from . import progress as progress_hook
     from .ingest import with_runner  # ... and imports Prefect while it starts
+
+    _quiet_task_errors()
 
     err.print(f"Ingesting {len(jobs)} file(s)" + (" (starting the workflow engine)..." if engine.starting else "..."))
     try:
@@ -385,6 +396,7 @@ def nightly(inbox: Optional[Path] = typer.Option(None, help="Inbox folder (defau
         _fail(f"workflow engine: {exc}")
     from .nightly import nightly_ingest
 
+    _quiet_task_errors()
     with engine.run_settings():
         summary = nightly_ingest(str(inbox) if inbox else None, collection, lang)
     out.print(f"run {summary['run_id']}: {summary['documents']} documents, {summary['stored']} stored, "

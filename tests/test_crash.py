@@ -95,8 +95,11 @@ def _kill_and_rerun(tmp_path: Path, env: dict, db: Path) -> None:
         assert set(map(tuple, before)) <= after  # nothing stored before the kills was damaged
         keys = {k for row in c.execute(text("select original_image, preprocessed_image from pages")).all()
                 for k in row if k}
+        keys |= {k for (k,) in c.execute(text("select original_file from documents")).all() if k}
         runs = dict(c.execute(text("select status, count(*) from ingest_runs group by status")).all())
     engine.dispose()
-    stored_files = {f.name for f in (tmp_path / "archive-files").rglob("*") if f.is_file()}
+    store = tmp_path / "archive-files"
+    stored_files = {f.name for f in store.glob("*/*/*") if f.is_file()}
     assert stored_files == keys  # no orphan images, no temporary files
+    assert not list((store / ".journal").glob("*.log"))  # every killed process's journal was swept
     assert runs.get("interrupted", 0) >= 1 and runs.get("running", 0) == 0
