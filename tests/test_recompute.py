@@ -7,7 +7,7 @@ import threading
 
 from flows.app.recompute import recompute_callable, start_deployment
 from ingest.settings import Settings
-from qa.review.reprocess import Reprocessor
+from flows.web.reprocess import Reprocessor
 from storage.review import ReviewRepository
 
 
