@@ -96,7 +96,7 @@ def prepare_document(job: FileJob, settings: Settings, run_id: int | None) -> Do
     if claim.state == "busy":  # the same bytes are being read by another run right now
         return DocumentPlan(job.path, claim.document_id, "busy", error="being ingested by another run right now")
     try:
-        from .app.originals import keep_original
+        from .originals import keep_original
 
         keep_original(open_store(settings), claim.document_id, path, digest)  # the deposit, byte for byte
         repo.set_record(claim.document_id, job.metadata)
@@ -105,7 +105,7 @@ def prepare_document(job: FileJob, settings: Settings, run_id: int | None) -> Do
         repo.quarantine(claim.document_id, str(exc))
         return DocumentPlan(job.path, claim.document_id, "quarantined", error=str(exc))
     except Exception as exc:  # noqa: BLE001 - e.g. the database refused a metadata value
-        from .app.batch import quarantine_after_fault
+        from .batch import quarantine_after_fault
 
         reason = quarantine_after_fault(claim.document_id, exc, settings)
         return DocumentPlan(job.path, claim.document_id, "quarantined", error=reason)
