@@ -146,7 +146,7 @@ def search_command(
         out.print(f"no match for {query!r}", markup=False)
         return
     for h in page.hits:
-        where = f"record" if h.kind == "record" else f"page {h.page} passage {h.passage}"
+        where = "record" if h.kind == "record" else f"page {h.page} passage {h.passage}"
         out.print(f"document {h.document} {where} [{h.lang}] {h.score:.3f}  {h.title}", markup=False)
         out.print(f"    {h.snippet}", markup=False)
         if h.aligned:
