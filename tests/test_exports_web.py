@@ -4,7 +4,6 @@ functions (no Prefect); 60 small text records make the lists span pages."""
 
 from __future__ import annotations
 
-import io
 import subprocess
 import threading
 import time

@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 from collections import namedtuple
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import delete
