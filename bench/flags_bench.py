@@ -190,11 +190,10 @@ WORD_GRID = range(30, 96, 5)
 LINE_GRID = range(50, 97, 2)
 ALTERNATIVE_GRID = (None, 10, 20, 30, 40, 50, 60, 70, 80, 90)  # None: rule off
 # Calibration aims at this share of erroneous lines and at most this many flagged lines per
-# erroneous one. Issue 14 asks for >= 90% of erroneous lines at <= 1.4 flagged per erroneous line
-# (precision >= 0.7): 0.92 keeps a margin above 90% for the sampling error of sets this size while
-# flagging fewer correct lines than the earlier 0.95 (on the calibration set: 1.47 flagged lines
-# per erroneous one instead of 1.70; 1.4 itself is not reached at >= 90% by thresholds alone).
-AIM_RECALL, AIM_RATIO = 0.92, 1.5
+# erroneous one: above the issue's 90% and under its 2, for the sampling error of sets this size.
+# (Issue 14 tried 0.92: 91.2% on the calibration pages but 84.9% on the held-out ones, at 1.37
+# flagged lines per erroneous one: the recall target fell first, so the aim stays at 0.95.)
+AIM_RECALL, AIM_RATIO = 0.95, 1.75
 
 
 def threshold_grid(pages: list[dict], resources: dict) -> list[tuple]:

@@ -163,7 +163,7 @@ def test_tesseract_second_choices_that_make_real_words_are_flagged():
              word("Được", 350, 96, "Ðược", 60.0)]),
            ("Đôi mắt xa", (0, 50, 200, 90), [word("Đôi", 0, 96, "Ðôi", 90.0), word("mắt", 50, 40, "mất", 70.0),
                                            word("xa", 100, 95, None, 55.0)])]
-    # (threshold 40 given: "weak" is below it; the calibrated default moved to 10 in issue 14)
+    # (threshold 40 given: "weak" is below it; the calibrated default moved to 20 in issue 14)
     flags = [f for f in flag_words(1, vie, "vie", alternative_confidence=40) if f.type == "close_alternative"]
     assert {(f.line, f.word) for f in flags} == {(0, 2), (0, 5), (0, 6), (1, 2)}
     thi = next(f for f in flags if f.word == 2 and f.line == 0)
