@@ -43,9 +43,9 @@ LOW_LINE_CONFIDENCE = 94.0
 ALTERNATIVE_CONFIDENCE = 20.0
 LOW_LINK_SCORE = 0.5
 # A page too bad to correct word by word: most of its lines (of at least UNREADABLE_MIN_LINES) read
-# below DOUBTFUL_LINE_CONFIDENCE. On the 27 real typewritten pages (bench.real_bench), raw
-# Tesseract's collapsed readings (CER 47-87%) have most lines below 70; readings under 15% CER have
-# at most a fifth of their lines there.
+# below DOUBTFUL_LINE_CONFIDENCE. Not yet calibrated line by line: 70 is the pipeline's doubtful page
+# confidence (ingest.pipeline.DOUBTFUL_CONFIDENCE; on the real typewritten pages of bench.real_bench,
+# first readings that collapsed had mean confidence 65-69, sound ones 74 and up).
 DOUBTFUL_LINE_CONFIDENCE = 70.0
 UNREADABLE_SHARE = 0.5
 UNREADABLE_MIN_LINES = 5
