@@ -24,10 +24,11 @@ def _password(stdin: bool) -> str:
 def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
           port: int = typer.Option(8000, "--port", help="Port to listen on.")) -> None:
     """Serve the review page (sign in with an account made by `users add`)."""
-    settings = _settings()
-    if settings.review_reprocess == "prefect":  # corrections are recomputed by a flow on the local server
-        from .runtime import Engine
+    from .runtime import Engine, configure_prefect
 
+    settings = _settings()
+    configure_prefect(settings.prefect_start_timeout)
+    if settings.review_reprocess == "prefect":  # corrections are recomputed by a flow on the local server
         Engine(settings, wait=False)  # launched now, ready long before the first correction
     import uvicorn
 
