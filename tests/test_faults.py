@@ -226,6 +226,8 @@ def test_faults_are_classified_with_distinct_codes():
 
     assert classify(pytesseract.TesseractNotFoundError()).code == ExitCode.MISSING_DEPENDENCY
     assert classify(OSError(28, "No space left on device")).code == ExitCode.STORE_UNAVAILABLE
+    assert classify(RuntimeError("Timed out while attempting to connect to ephemeral Prefect API server.")
+                    ).code == ExitCode.WORKFLOW_ENGINE_UNAVAILABLE
     assert classify(KeyError("a bug")) is None
     assert len({c.value for c in ExitCode}) == len(ExitCode)
 
