@@ -168,11 +168,14 @@ def _is_server(pid: int) -> bool:
 def wait_ready(info: ServerInfo, timeout: float) -> None:
     """Until the launched server answers; a clear error (its log's last line) if it never does."""
     home = prefect_home()
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
     while time.monotonic() < deadline:
         if healthy(info.url, timeout=1.0):
             return
-        if not _is_server(info.pid):
+        # right after the launch /proc may not show the server's command line yet (seen under
+        # pytest: an empty cmdline at 0.0 s); a process that is really gone stays gone
+        if not _is_server(info.pid) and time.monotonic() - started > 5:
             break
         time.sleep(0.1)
     _terminate(info.pid)
