@@ -76,6 +76,6 @@ def test_cli_checks_the_manifest_and_settings_languages(tmp_path, clean_env):
     (tmp_path / "page.png").write_bytes(b"not read")
     (tmp_path / "m.csv").write_text("file,lang\npage.png,xyz\n", encoding="utf-8")
     done = _run(["ingest", "--manifest", "m.csv"], tmp_path, clean_env)
-    assert done.returncode == 2 and "no model for xyz" in done.stderr and not (tmp_path / "a.db").exists()
+    assert done.returncode == 3 and "no model for xyz" in done.stderr  # ExitCode.MISSING_DEPENDENCY and not (tmp_path / "a.db").exists()
     done = _run(["ingest", "page.png"], tmp_path, clean_env | {"ARCHIVE_LANG": "abc"})
-    assert done.returncode == 2 and "no model for abc" in done.stderr and not (tmp_path / "a.db").exists()
+    assert done.returncode == 3 and "no model for abc" in done.stderr and not (tmp_path / "a.db").exists()
