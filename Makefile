@@ -10,7 +10,7 @@ OCR_LANG_PACKAGES := tesseract-ocr-ces tesseract-ocr-dan tesseract-ocr-deu tesse
 TEST_APT_PACKAGES := chromium qpdf poppler-utils $(OCR_LANG_PACKAGES)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system test-system demo test bench samples clean-demo
+.PHONY: setup system test-system demo test lint bench samples clean-demo
 
 setup: system $(VENV)/.installed
 
@@ -37,6 +37,12 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(VENV)/bin/archive-ingest ingest --manifest examples/manifest.csv
 	$(VENV)/bin/archive-ingest status
+
+# Lint (ruff: rules and import order), types (mypy) and the import layers (import-linter), over the code
+lint: setup
+	$(VENV)/bin/ruff check flows ingest qa storage
+	$(VENV)/bin/mypy flows ingest qa storage
+	$(VENV)/bin/lint-imports
 
 test: setup test-system
 	$(VENV)/bin/pytest -q
