@@ -9,7 +9,6 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -34,14 +33,14 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def export_command(
     format: str = typer.Option("jsonl", "--format", "-f", help=f"Output format: {FORMATS}."),
-    output: Optional[Path] = typer.Option(
+    output: Path | None = typer.Option(
         None, "--out", "-o", help="jsonl: file (default stdout). Others: folder (default ./exports), "
         "a .zip file, or one file when the export is one file."),
     status: str = typer.Option("stored", help="Which documents: stored, quarantined or all."),
-    collection: Optional[str] = typer.Option(None, help="Only this collection."),
+    collection: str | None = typer.Option(None, help="Only this collection."),
     words: bool = typer.Option(False, help="jsonl: include words with boxes under each line."),
     raw: bool = typer.Option(False, "--raw", help="The OCR as read, without reviewers' corrections."),
-    document: Optional[list[int]] = typer.Option(None, "--document", "-d", help="Only these document ids."),
+    document: list[int] | None = typer.Option(None, "--document", "-d", help="Only these document ids."),
     with_original: bool = typer.Option(False, "--with-original",
                                        help="Copy each document's original file into originals/ beside the "
                                             "output (needs --out); a jsonl record names it as original_file."),
@@ -105,7 +104,7 @@ def export_command(
               markup=False)
 
 
-def _jsonl(results, output: Optional[Path]) -> None:
+def _jsonl(results, output: Path | None) -> None:
     target = tmp = None
     if output:
         tmp = output.with_name(f".{output.name}.tmp")
@@ -149,8 +148,8 @@ EXPORT_STATUSES = ("stored", "quarantined", "processing", "pending", "all")
 
 def search_command(
     query: str = typer.Argument(..., help="Words to find; tone marks, diacritics and case do not matter."),
-    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="Only passages in this language: vie or eng."),
-    collection: Optional[str] = typer.Option(None, "--collection", "-c", help="Only this collection."),
+    lang: str | None = typer.Option(None, "--lang", "-l", help="Only passages in this language: vie or eng."),
+    collection: str | None = typer.Option(None, "--collection", "-c", help="Only this collection."),
     format: str = typer.Option("table", "--format", "-f", help="table or json."),
     limit: int = typer.Option(20, help="How many hits."),
     offset: int = typer.Option(0, help="Skip this many hits (next page)."),

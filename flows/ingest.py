@@ -87,7 +87,7 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
     for plan in plans:  # of files with the same bytes, the one whose claim went first is read
         if isinstance(plan, DocumentPlan) and plan.document_id is not None and plan.state != "twin":
             first_of.setdefault(plan.document_id, plan.path)
-    for job, plan in zip(jobs, plans):
+    for job, plan in zip(jobs, plans, strict=False):
         if not isinstance(plan, DocumentPlan):  # the prepare task itself crashed
             results[job.path] = FileResult(job.path, "quarantined", None,
                                            error=f"internal error: {plan_error(plan)}")

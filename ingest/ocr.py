@@ -30,7 +30,7 @@ def engine_version() -> str:
     try:
         return f"{ENGINE} {pytesseract.get_tesseract_version()}"
     except pytesseract.TesseractNotFoundError:
-        raise IngestError("tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-vie)")
+        raise IngestError("tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-vie)") from None
 
 
 @functools.cache
@@ -172,10 +172,10 @@ def read_words(
             hocr = pytesseract.image_to_pdf_or_hocr(path, lang=lang, config=config, extension="hocr", timeout=timeout)
     except RuntimeError as exc:
         if "timeout" in str(exc).lower():
-            raise TransientError(f"OCR timed out after {timeout:g} s")
+            raise TransientError(f"OCR timed out after {timeout:g} s") from exc
         raise
     except pytesseract.TesseractError as exc:
-        raise TransientError(f"tesseract failed: {str(exc.message).strip().splitlines()[-1:] or exc.status}")
+        raise TransientError(f"tesseract failed: {str(exc.message).strip().splitlines()[-1:] or exc.status}") from exc
     return parse_hocr(hocr)
 
 

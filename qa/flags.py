@@ -459,7 +459,7 @@ def _misspelt(a: str, b: str) -> bool:
             if 0 < op.src_start < len(x) and 0 < op.dest_start < len(y):
                 return False
             continue
-        pairs = list(zip(x[op.src_start:op.src_end], y[op.dest_start:op.dest_end]))
+        pairs = list(zip(x[op.src_start:op.src_end], y[op.dest_start:op.dest_end], strict=False))
         if op.src_end - op.src_start != op.dest_end - op.dest_start or \
                 any(fuzz.ratio(p, q) < NAME_WORD_SIMILARITY for p, q in pairs):
             return False

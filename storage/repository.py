@@ -12,7 +12,7 @@ import socket
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError

@@ -12,7 +12,7 @@ import json
 import zipfile
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterator
+from collections.abc import Iterator
 
 from PIL import Image
 

@@ -288,7 +288,7 @@ def create_app(settings: Settings, recompute: Callable[[int], dict] | None = Non
             if len(lines) != len(view.line_texts):
                 raise HTTPException(400, "the form's lines do not match the passage's: reload the page")
             # a fix resolves the flags on the lines it changed; the others wait for their own decision
-            changed = {ln["number"] for ln, old, new in zip(view.lines, view.line_texts, lines)
+            changed = {ln["number"] for ln, old, new in zip(view.lines, view.line_texts, lines, strict=False)
                        if old.strip() != new.strip()}
             flag_ids = [f.id for f in view.flags if f.id in flag_ids and f.line_number in changed]
         try:

@@ -150,7 +150,7 @@ class Translator:
                     self.down = str(failure)
                     return first_error
                 continue  # this request's texts stay untranslated; the others go on
-            for (_, unit, k), answer in zip(batch, answers):
+            for (_, unit, k), answer in zip(batch, answers, strict=False):
                 unit.done[k] = answer
         return first_error
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from lxml import etree
 
@@ -31,7 +31,7 @@ def _equiv(parent, text: str, conf: float | None) -> None:
 
 def page_xml(doc: ExportDocument, page: ExportPage, image_name: str | None, *,
              now: datetime | None = None) -> bytes:
-    now = (now or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
+    now = (now or datetime.now(UTC)).replace(microsecond=0).isoformat()
     root = etree.Element(f"{{{NS}}}PcGts", nsmap={None: NS, "xsi": XSI})
     root.set(f"{{{XSI}}}schemaLocation", SCHEMA_LOCATION)
     meta = _el(root, "Metadata")
