@@ -100,7 +100,8 @@ def export_command(
     else:
         for f in files:
             _atomic_write(target / f.name, f.data)
-    err.print(f"wrote {len(files)} {fmt.value} file(s) to {printable(target)}" + (f"; {skipped} skipped" if skipped else ""),
+    err.print(f"wrote {len(files)} {fmt.value} file(s) to {printable(target)}"
+              + (f"; {skipped} skipped" if skipped else ""),
               markup=False)
 
 

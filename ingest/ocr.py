@@ -165,7 +165,8 @@ def read_words(
 ) -> tuple[Line, ...]:
     """OCR a preprocessed page into lines of words (boxes in the image's pixels), each word with
     Tesseract's strongest alternative character (hOCR with lstm_choice_mode 2: the diacritics it
-    hesitated over, which its word confidence hides; about 6-10% more time than plain TSV, same words and confidences)."""
+    hesitated over, which its word confidence hides; about 6-10% more time than plain TSV, same words and
+    confidences)."""
     config = f"--oem {OEM} --psm {psm} -c lstm_choice_mode=2 {_base_config(tessdata_dir)}"
     try:
         with _image_file(image) as path:
@@ -200,7 +201,8 @@ def parse_hocr(hocr: bytes) -> tuple[Line, ...]:
                 continue
             alternative, alt_conf = _alternative(text, node)
             x0, y0, x1, y1 = (int(v) for v in box.groups())
-            words.append(Word(text=text, bbox=(x0, y0, x1, y1), confidence=max(float(conf.group(1)) if conf else 0.0, 0.0),
+            words.append(Word(text=text, bbox=(x0, y0, x1, y1),
+                              confidence=max(float(conf.group(1)) if conf else 0.0, 0.0),
                               alternative=alternative, alternative_confidence=alt_conf))
         if words:
             lines.append(make_line(words))

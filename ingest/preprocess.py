@@ -1,7 +1,8 @@
 """Page image preprocessing with OpenCV: each step small, pure, and recorded with its parameters.
 
 Order: grey -> upscale small text -> dark borders -> rotation -> deskew -> flatten background
--> denoise (grey pages, which Tesseract then thresholds itself) or despeckle (bilevel pages). Boxes that OCR reports refer to the final image, which is stored.
+-> denoise (grey pages, which Tesseract then thresholds itself) or despeckle (bilevel pages).
+Boxes that OCR reports refer to the final image, which is stored.
 """
 
 from __future__ import annotations

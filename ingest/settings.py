@@ -155,7 +155,8 @@ def load_settings(config_file: Path | None = None, env: dict[str, str] | None = 
         if missing:
             raise ValueError(f"{name}: no such file: {missing[0]}")
     if not is_lang_code(settings.lang):
-        raise ValueError(f"lang {settings.lang!r}: not a Tesseract language code or combination (e.g. vie, ces, dan+deu)")
+        raise ValueError(f"lang {settings.lang!r}: not a Tesseract language code or combination "
+                         "(e.g. vie, ces, dan+deu)")
     return settings
 
 

@@ -399,7 +399,7 @@ def find_input_files(paths: list[Path], *, follow_symlinks: bool = False) -> lis
         elif p.is_dir():
             found: list[InputFile] = []
 
-            def unreadable(exc: OSError) -> None:
+            def unreadable(exc: OSError, found: list[InputFile] = found, p: Path = p) -> None:
                 found.append(InputFile(Path(exc.filename or p), f"folder cannot be read: {exc.strerror or exc}"))
 
             for root, dirs, files in os.walk(p, onerror=unreadable, followlinks=follow_symlinks):

@@ -257,7 +257,8 @@ class Flag(Base):
     bbox: Mapped[list | None] = mapped_column(JSON)
     evidence: Mapped[str] = mapped_column(Text)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open|accepted|corrected|translation_problem
+    # open|accepted|corrected|translation_problem
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_by: Mapped[str | None] = mapped_column(String(100))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -340,7 +340,8 @@ class ReviewRepository(AccountRepository):
             mine_numbers = {a.number for a in mine}
             link_flags = list(s.scalars(select(Flag).where(
                 Flag.document_id == doc.id, Flag.level == "link", Flag.target_document_id == target_id,
-                Flag.status != FlagStatus.WITHDRAWN, Flag.link_number.in_(mine_numbers)).order_by(Flag.rank.desc(), Flag.link_number)))
+                Flag.status != FlagStatus.WITHDRAWN, Flag.link_number.in_(mine_numbers))
+                .order_by(Flag.rank.desc(), Flag.link_number)))
             flagged = {f.link_number for f in link_flags}
             pairs = [(" ".join(sentences[i].text for i in a.source_ids if i in sentences),
                       " ".join(tsent[j].text for j in a.target_ids if j in tsent), a.score, a.number)

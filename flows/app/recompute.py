@@ -68,4 +68,5 @@ def recompute_callable(settings: Settings, environ=os.environ) -> tuple[Callable
         return None, "off"
     if mode is RecomputeMode.PREFECT and environ.get("PREFECT_API_URL"):
         return start_deployment, f"deployment {DEPLOYMENT} on {environ['PREFECT_API_URL']}"
-    return (lambda document_id: recompute_in_child(document_id, settings)), "worker thread and child process (no Prefect)"
+    return ((lambda document_id: recompute_in_child(document_id, settings)),
+            "worker thread and child process (no Prefect)")

@@ -103,7 +103,8 @@ def place_on_words(lines: list[ExportLine], text: str) -> tuple[list[ExportLine]
                                            head.alternative_confidence, head.reviewed)] + placed[first][1:])
         else:
             return place_on_lines(lines, text), "lines"
-    return [ExportLine(ln.bbox, tuple(ws), ln.confidence, ln.number) for ln, ws in zip(lines, placed, strict=False)], "words"
+    return [ExportLine(ln.bbox, tuple(ws), ln.confidence, ln.number)
+            for ln, ws in zip(lines, placed, strict=False)], "words"
 
 
 def place_on_lines(lines: list[ExportLine], text: str) -> list[ExportLine]:
@@ -124,6 +125,7 @@ def place_on_lines(lines: list[ExportLine], text: str) -> list[ExportLine]:
             chunk.append(new[k])
             used += len(new[k]) + 1
             k += 1
-        words = tuple(ExportWord(t, b, 100.0, reviewed=True) for t, b in zip(chunk, _split_box(ln.bbox, chunk), strict=False))
+        words = tuple(ExportWord(t, b, 100.0, reviewed=True)
+                      for t, b in zip(chunk, _split_box(ln.bbox, chunk), strict=False))
         out.append(ExportLine(ln.bbox, words, 100.0 if words else ln.confidence, ln.number))
     return out
