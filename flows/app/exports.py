@@ -12,6 +12,7 @@ import json
 import zipfile
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from collections.abc import Iterator
 
 from PIL import Image
@@ -123,10 +124,10 @@ def document_files(store: Store, document_id: int, fmt: ExportFormat, *, raw: bo
     for page in doc.pages:
         name = f"doc{doc.id}-p{page.number}{SUFFIX[fmt]}"
         image = page.image_key  # the stored image the boxes are in
-        data = {ExportFormat.ALTO: lambda page=page, image=image: alto.alto_page(doc, page, image),
-                ExportFormat.PAGE: lambda page=page, image=image: pagexml.page_xml(doc, page, image),
-                ExportFormat.HOCR: lambda page=page, image=image: hocr.hocr_page(doc, page, image),
-                ExportFormat.TXT: lambda page=page: hocr.text_page(page)}[fmt]()
+        data = {ExportFormat.ALTO: partial(alto.alto_page, doc, page, image),
+                ExportFormat.PAGE: partial(pagexml.page_xml, doc, page, image),
+                ExportFormat.HOCR: partial(hocr.hocr_page, doc, page, image),
+                ExportFormat.TXT: partial(hocr.text_page, page)}[fmt]()
         out.append(ExportFile(name, data, mt))
     return out
 
