@@ -127,7 +127,7 @@ class AccountRepository:
         except IntegrityError:
             pass  # another process made it first
         with self.sessions() as s:
-            return s.get(AppSecret, name).value
+            return s.get_one(AppSecret, name).value  # made just above if it was missing
 
     # ---- signed-in sessions -------------------------------------------------------------------
     def open_session(self, user_id: int, lifetime: float) -> str:
@@ -179,7 +179,7 @@ class AccountRepository:
     def login_failures(self, keys: list[str], since: float) -> list[tuple[str, float]]:
         """(key, time) of the failures of these keys since `since` (epoch seconds), oldest first."""
         with self.sessions() as s:
-            return [tuple(r) for r in s.execute(
+            return [(key, at) for key, at in s.execute(
                 select(LoginFailure.key, LoginFailure.at)
                 .where(LoginFailure.key.in_(keys), LoginFailure.at > since).order_by(LoginFailure.at))]
 

@@ -144,7 +144,8 @@ def searchable_pdf(doc: ExportDocument, pages: list[PdfPageInput]) -> bytes:
     text = pikepdf.open(io.BytesIO(_text_layer(pages, sizes, font_path())))
     sources.append(text)
     for page, layer in zip(out.pages, text.pages, strict=False):
-        page.add_overlay(out.copy_foreign(layer.as_form_xobject()))
+        # pikepdf's _page.pyi omits rect's default (None: the whole page, as _methods.py defines it)
+        page.add_overlay(out.copy_foreign(layer.as_form_xobject()))  # type: ignore[call-arg]
     icc = out.make_stream(srgb_profile())
     icc["/N"] = 3
     out.Root.OutputIntents = pikepdf.Array([pikepdf.Dictionary(
