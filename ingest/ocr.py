@@ -216,9 +216,9 @@ def _alternative(text: str, word) -> tuple[str | None, float]:
     for group in word:
         choices = []
         for c in group:
-            conf = _CCONF.search(c.get("title", ""))
-            if c.text is not None and conf:
-                choices.append((nfc(c.text), float(conf.group(1))))
+            found = _CCONF.search(c.get("title", ""))
+            if c.text is not None and found:
+                choices.append((nfc(c.text), float(found.group(1))))
         if choices and choices[0][0].strip():
             groups.append(choices)
     aligned = len(groups) == len(text)

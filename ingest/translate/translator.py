@@ -164,6 +164,7 @@ class Translator:
 
     def _request(self, payload: str, outcome: TranslationOutcome) -> str:
         """One request through deep-translator, retried; raises _Failure."""
+        assert self._client is not None, "requests are only made when a provider is configured (enabled)"
         cfg = self.config
         delay = cfg.backoff
         for attempt in range(cfg.max_retries + 1):
