@@ -96,11 +96,14 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
             twins.append((job.path, plan.document_id))  # the same bytes twice: read once
             continue
         if plan.state == "twin":  # an earlier file of this run (a nightly subflow) had these bytes
+            assert plan.document_id is not None, "a twin names the earlier document"
             results[job.path] = earlier_twin_result(job.path, plan.document_id, settings, run_id)
             continue
         if plan.state in ("duplicate", "quarantined", "busy"):
             results[job.path] = FileResult(job.path, plan.state, plan.document_id, error=plan.error)
             continue
+        # only a file that could not be recorded lacks a document or media type, and it is quarantined above
+        assert plan.document_id is not None and plan.media_type is not None, "a plan to read names its document"
         progress.reporter().planned(plan.path, len(plan.pages_todo))
         by_doc[plan.document_id] = []
         pending[plan.document_id] = len(plan.pages_todo)
@@ -111,6 +114,7 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
             _finish(plan, [], settings, results)
     for fut in as_completed(list(page_futures)):
         plan, number = page_futures[fut]
+        assert plan.document_id is not None  # only plans with a document get page futures (above)
         try:
             outcome = fut.result()
         except Exception as exc:  # retries exhausted: the page fails, the batch goes on
@@ -123,7 +127,7 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
     for path, document_id in twins:
         results[path] = same_bytes_result(path, document_id, results[first_of[document_id]], settings, run_id)
     report.files = [results[job.path] for job in jobs if job.path in results]
-    stored = [f.document_id for f in report.files if f.state == "stored"]
+    stored = [f.document_id for f in report.files if f.state == "stored" and f.document_id is not None]
     if stored:  # pair originals with translations that are now both stored, and align them
         report.alignments = align_task.submit(stored, settings).result(raise_on_failure=False)
         if not isinstance(report.alignments, list):
@@ -132,6 +136,7 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
 
 
 def _finish(plan: DocumentPlan, outcomes: list[PageOutcome], settings: Settings, results: dict) -> None:
+    assert plan.document_id is not None, "only a plan with a document is finished"
     try:
         error = finish_document(plan, outcomes, settings)
     except Exception as exc:  # the database refused the last step: the document fails, the batch goes on

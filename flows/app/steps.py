@@ -207,6 +207,7 @@ def _two_valued(image) -> bool:
 
 def finish_document(plan: DocumentPlan, outcomes: list[PageOutcome], settings: Settings) -> str | None:
     """Stored when every page is; otherwise quarantined with the first page's reason."""
+    assert plan.document_id is not None, "only a plan with a document is finished"
     repo = open_store(settings).documents
     failed = sorted((o for o in outcomes if not o.ok), key=lambda o: o.number)
     if failed:

@@ -43,6 +43,7 @@ def open_store(settings: Settings) -> Store:
 
     Settings keep the database password apart from the URL (so that Prefect, which records each
     run's parameters, never sees it); the engine gets it here, the one door to the database."""
-    if settings.db_password is not None:
-        db.remember_password(settings.db_url, secret(settings.db_password))
+    password = secret(settings.db_password)
+    if password is not None:
+        db.remember_password(settings.db_url, password)
     return _open(settings.db_url, str(settings.files_dir))
