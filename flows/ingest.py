@@ -165,7 +165,9 @@ def _runner(settings: Settings):
     return ThreadPoolTaskRunner(max_workers=max(1, settings.workers))
 
 
-@flow(name="ingest-batch", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)
+# Prefect types FlowDecorator.task_runner as TaskRunner[PrefectFuture]; ThreadPoolTaskRunner is generic over
+# PrefectConcurrentFuture, which the invariant parameter rejects although it is the default runner
+@flow(name="ingest-batch", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)  # type: ignore[arg-type]
 def ingest_batch(jobs: list[FileJob], settings: Settings | None = None, collection: str | None = None,
                  trigger: str = "cli") -> BatchReport:
     """Ingest many files; each document is stored or quarantined on its own."""
@@ -181,13 +183,15 @@ def ingest_batch(jobs: list[FileJob], settings: Settings | None = None, collecti
     return report
 
 
-@flow(name="ingest-document", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)
+# Prefect types FlowDecorator.task_runner as TaskRunner[PrefectFuture]; ThreadPoolTaskRunner is generic over
+# PrefectConcurrentFuture, which the invariant parameter rejects although it is the default runner
+@flow(name="ingest-document", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)  # type: ignore[arg-type]
 def ingest_document(job: FileJob, settings: Settings | None = None, run_id: int | None = None) -> FileResult:
     """Ingest one file: a task per page, mapped."""
     settings = settings or load_settings()
     repo = open_store(settings).documents
     own_run = run_id is None
-    if own_run:
+    if run_id is None:  # own_run
         run_id = repo.start_run(trigger="document", collection=job.collection, files=1)
     report = _run_batch([job], settings, run_id)
     if own_run:
@@ -243,7 +247,9 @@ def flag_task(document_id: int, settings: Settings) -> int:
     return flag_document(document_id, settings)
 
 
-@flow(name="reprocess-document", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)
+# Prefect types FlowDecorator.task_runner as TaskRunner[PrefectFuture]; ThreadPoolTaskRunner is generic over
+# PrefectConcurrentFuture, which the invariant parameter rejects although it is the default runner
+@flow(name="reprocess-document", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)  # type: ignore[arg-type]
 def reprocess_document(document_id: int, lang: str | None = None, ocr: bool = True,
                        settings: Settings | None = None) -> dict:
     """Recompute a stored document: with `ocr`, read its stored page images again (new settings,
