@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich import box
@@ -41,7 +42,7 @@ def _quiet_task_errors() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     err.print(f"error: {message}", markup=False)
     raise typer.Exit(2)
 
@@ -344,7 +345,8 @@ def queue(
         except Exception as exc:  # no server, or the deployment is not there
             _fail(f"could not start ingest-files on the Prefect server ({str(exc).splitlines()[0]}); "
                   "the files are queued for the nightly run")
-        out.print(f"started flow run {run.name} ({run.id}) of ingest-files", markup=False)
+        # run_deployment is typed sync-or-async (Prefect's sync_compatible); called from sync code it returns a FlowRun
+        out.print(f"started flow run {run.name} ({run.id}) of ingest-files", markup=False)  # type: ignore[union-attr]
     raise typer.Exit(2 if missing else 0)
 
 

@@ -69,6 +69,7 @@ def export_command(
     else:
         ids = store.documents.document_ids(status=None if status == "all" else status, collection=collection)
     if with_original:
+        assert output is not None, "--with-original without --out failed above"
         folder = (output if output.is_dir() or not output.suffix else output.parent) / "originals"
         copied = _copy_originals(settings, store, ids, folder)
         err.print(f"copied {copied} original(s) to {printable(folder)}", markup=False)
@@ -128,7 +129,7 @@ def _jsonl(results, output: Path | None) -> None:
     finally:
         if target:
             target.close()
-    if tmp:
+    if tmp and output:  # tmp exists only beside an output file
         tmp.replace(output)  # a reader never sees half an export
         err.print(f"wrote {n} document(s) to {printable(output)}", markup=False)
 
