@@ -31,6 +31,7 @@ class Settings:
     max_pages: int = 2000  # pages per document
     max_stream_bytes: int = 64 << 20  # a PDF page's content stream, decompressed
     min_render_dpi: int = 100  # a PDF page over max_pixels even at this dpi is refused
+    max_pixels_per_byte: int = 1000  # over 25 MP, an image this dense for its file size is refused
     follow_symlinks: bool = False  # folder and inbox ingest skip symbolic links unless set
     ocr_timeout: float = 120.0  # seconds per page for Tesseract
     osd_min_confidence: float = 2.0  # Tesseract OSD orientation confidence to trust a rotation

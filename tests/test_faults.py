@@ -134,6 +134,16 @@ def test_pdf_limits_refuse_before_rendering(tiny_bombs, name, limits, reason):
     assert seconds < 5 and peak < 50 << 20  # refused from the structure, not by rendering
 
 
+def test_tiny_image_claiming_a_huge_page_is_refused_from_its_header(tmp_path):
+    from PIL import Image
+
+    Image.new("1", (12000, 12000), 1).save(tmp_path / "blank.png")  # 144 MP, under max_pixels, ~20 kB
+    with pytest.raises(IngestError, match="image too large for its file .*max_pixels_per_byte"):
+        inspect_document(tmp_path / "blank.png", 150_000_000)
+    Image.new("1", (2480, 3508), 1).save(tmp_path / "a4.png")  # a blank A4 page at 300 dpi is fine
+    assert inspect_document(tmp_path / "a4.png", 150_000_000).page_count == 1
+
+
 def test_page_limits_come_from_settings(tiny_bombs, settings):
     from flows.app.steps import FileJob, prepare_document
 
@@ -226,6 +236,8 @@ def test_faults_are_classified_with_distinct_codes():
 
     assert classify(pytesseract.TesseractNotFoundError()).code == ExitCode.MISSING_DEPENDENCY
     assert classify(OSError(28, "No space left on device")).code == ExitCode.STORE_UNAVAILABLE
+    assert classify(RuntimeError("Timed out while attempting to connect to ephemeral Prefect API server.")
+                    ).code == ExitCode.WORKFLOW_ENGINE_UNAVAILABLE
     assert classify(KeyError("a bug")) is None
     assert len({c.value for c in ExitCode}) == len(ExitCode)
 
@@ -272,6 +284,9 @@ def test_database_password_is_kept_out_of_flow_parameters():
     s = load_settings(env={"ARCHIVE_DB_URL": "postgresql://archivist:s3cret-pw@127.0.0.1/archive"})
     assert s.db_url == "postgresql://archivist@127.0.0.1/archive"
     assert b"s3cret-pw" not in JSONSerializer().dumps(s)  # what Prefect stores for a run
+    from flows.app.store import share_password
+
+    share_password(s)  # what open_store does before it opens the database
     assert db.make_engine(s.db_url).url.password == "s3cret-pw"  # the engine still has it
 
 

@@ -163,7 +163,8 @@ def test_tesseract_second_choices_that_make_real_words_are_flagged():
              word("Được", 350, 96, "Ðược", 60.0)]),
            ("Đôi mắt xa", (0, 50, 200, 90), [word("Đôi", 0, 96, "Ðôi", 90.0), word("mắt", 50, 40, "mất", 70.0),
                                            word("xa", 100, 95, None, 55.0)])]
-    flags = [f for f in flag_words(1, vie, "vie") if f.type == "close_alternative"]
+    # (threshold 40 given: "weak" is below it; the calibrated default moved to 20 in issue 14)
+    flags = [f for f in flag_words(1, vie, "vie", alternative_confidence=40) if f.type == "close_alternative"]
     assert {(f.line, f.word) for f in flags} == {(0, 2), (0, 5), (0, 6), (1, 2)}
     thi = next(f for f in flags if f.word == 2 and f.line == 0)
     assert thi.details["suggestion"] == "thí" and "81" in thi.evidence and thi.bbox == (100, 0, 140, 40)
@@ -236,8 +237,8 @@ def test_proper_nouns_and_month_names_are_not_unexpected_capitals():
     assert [f.evidence for f in odd if f.type == "unexpected_capital"] == ["“Ức” is capitalised inside a sentence"]
     eng = flag_words(1, [_line("the meeting of November and the Monday after it")], "eng")
     assert not [f for f in eng if f.type == "unexpected_capital"]
-    assert [f.word for f in flag_words(1, [_line("the meeting of Tree and the")], "eng")
-            if f.type == "unexpected_capital"] == [3]
+    assert [f.word for f in flag_words(1, [_line("the meeting of The and the Politburo")], "eng")
+            if f.type == "unexpected_capital"] == [3]  # a common word capitalised, not a name
     # a syllable in capitals amid lower case is a misread case ("BỘ"), an acronym is not ("UBND")
     shout = flag_words(1, [_line("Thường trực BỘ Chính trị và UBND tỉnh đã họp")], "vie", attested=ATTESTED)
     assert [f.evidence for f in shout if f.type == "unexpected_capital"] == ["“BỘ” is capitalised inside a sentence"]

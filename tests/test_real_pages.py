@@ -5,6 +5,7 @@ the full set; these bounds are that run's figures plus a margin."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.skipif(not DATA.is_dir() or not {"ces", "dan"} <= avail
                                 reason="needs ../shared/data/typewritten-ehri and tesseract-ocr-ces/-dan")
 
 # page -> (CER bound, reading expected to win)
-BOUNDS = {"danish/002": (0.035, "first"), "czech/004": (0.20, "psm6")}
+BOUNDS = {"danish/002": (0.025, "first"), "czech/004": (0.15, "psm6_thinned")}  # measured 1.54%, 11.82%
 
 
 @pytest.mark.parametrize("name", sorted(BOUNDS))
@@ -25,7 +26,8 @@ def test_real_page_reads_within_its_bound(name):
     folder, stem = name.split("/")
     with Image.open(DATA / folder / f"{stem}.jpg") as im:
         im.load()
-        reading = ocr_page(im, number=1, file_dpi=300, options=PageOptions(lang=LANG[folder]))
+        # a generous Tesseract timeout: this is about accuracy, on a machine other work may share
+        reading = ocr_page(im, number=1, file_dpi=300, options=PageOptions(lang=LANG[folder], ocr_timeout=900))
     page = reading.text
     truth = (DATA / folder / f"{stem}.gt.txt").read_text(encoding="utf-8")
     bound, winner = BOUNDS[name]
@@ -33,10 +35,11 @@ def test_real_page_reads_within_its_bound(name):
     assert cer <= bound, f"{name}: CER {cer:.2%} > {bound:.0%}"
     step = next(s for s in page.steps if s.name == "reading")
     assert step.params["chosen"] == winner and step.params["reason"], step.params
-    # boxes are in the stored image's pixels: inside it, and on ink
+    # boxes are in the stored image's pixels: inside it, and on ink (Otsu's ink of the stored image)
     image = reading.preprocessed
+    ink = image <= cv2.threshold(image, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0]
     h, w = image.shape[:2]
     words = [wd for line in page.lines for wd in line.words]
     assert all(0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h for x0, y0, x1, y1 in (wd.bbox for wd in words))
-    inked = [float((image[y0:y1, x0:x1] < 128).mean()) > 0.03 for x0, y0, x1, y1 in (wd.bbox for wd in words)]
+    inked = [float(ink[y0:y1, x0:x1].mean()) > 0.02 for x0, y0, x1, y1 in (wd.bbox for wd in words)]
     assert np.mean(inked) > 0.95

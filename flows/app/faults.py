@@ -18,6 +18,7 @@ class ExitCode(enum.IntEnum):
     DATABASE_UNAVAILABLE = 4  # the database is unreachable, locked or read-only
     STORE_UNAVAILABLE = 5  # the image store is not writable, full, or belongs to another database
     FIXITY_FAILED = 6  # a stored original or page image is missing or changed
+    WORKFLOW_ENGINE_UNAVAILABLE = 7  # the Prefect server did not start or cannot be reached
 
 
 EXIT_CODES_HELP = "Exit codes: " + ", ".join(
@@ -40,6 +41,10 @@ class DatabaseUnavailable(Fault):
 
 class StoreUnavailable(Fault):
     code = ExitCode.STORE_UNAVAILABLE
+
+
+class WorkflowEngineUnavailable(Fault):
+    code = ExitCode.WORKFLOW_ENGINE_UNAVAILABLE
 
 
 def one_line(exc: BaseException, limit: int = 300) -> str:
@@ -74,6 +79,9 @@ def classify(exc: BaseException) -> Fault | None:
     name = type(exc).__name__
     if name == "TesseractNotFoundError" or (isinstance(exc, FileNotFoundError) and "tesseract" in str(exc)):
         return MissingDependency("tesseract is not installed or not on PATH (apt-get install tesseract-ocr)")
+    if "Prefect API" in str(exc) or type(exc).__module__.startswith("httpx"):
+        return WorkflowEngineUnavailable(f"workflow engine unavailable: {one_line(exc)} (raise "
+                                         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or check PREFECT_API_URL)")
     if isinstance(exc, OSError) and exc.errno in (28, 30, 13):  # ENOSPC, EROFS, EACCES
         return StoreUnavailable(f"cannot write: {one_line(exc)}")
     return None

@@ -65,7 +65,7 @@ def page_options(settings: Settings, lang: str) -> PageOptions:
 def page_limits(settings: Settings) -> PageLimits:
     return PageLimits(max_pixels=settings.max_pixels, max_pages=settings.max_pages,
                       max_stream_bytes=settings.max_stream_bytes, min_render_dpi=settings.min_render_dpi,
-                      dpi=settings.dpi)
+                      dpi=settings.dpi, max_pixels_per_byte=settings.max_pixels_per_byte)
 
 
 def prepare_document(job: FileJob, settings: Settings, run_id: int | None) -> DocumentPlan:

@@ -38,12 +38,15 @@ def _open(db_url: str, files_dir: str) -> Store:
                  search=SearchRepository(db_url), exports=ExportRepository(db_url), files=FileStore(files_dir))
 
 
-def open_store(settings: Settings) -> Store:
-    """The store for these settings' database and image folder (one per process and pair).
-
-    Settings keep the database password apart from the URL (so that Prefect, which records each
-    run's parameters, never sees it); the engine gets it here, the one door to the database."""
+def share_password(settings: Settings) -> None:
+    """Settings keep the database password apart from the URL (so that Prefect, which records each
+    run's parameters, never sees it); the engine gets it from here, the one door to the database."""
     password = secret(settings.db_password)
     if password is not None:
         db.remember_password(settings.db_url, password)
+
+
+def open_store(settings: Settings) -> Store:
+    """The store for these settings' database and image folder (one per process and pair)."""
+    share_password(settings)
     return _open(settings.db_url, str(settings.files_dir))
