@@ -13,9 +13,9 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise _error(f"{path}: file not found")
+        raise _error(f"{path}: file not found") from None
     except UnicodeDecodeError:
-        raise _error(f"{path}: not UTF-8 text")
+        raise _error(f"{path}: not UTF-8 text") from None
 
 
 def _error(message: str) -> typer.Exit:
@@ -49,11 +49,11 @@ def align_command(
     try:
         paths = load_settings().lexicon_paths
     except ValueError as exc:
-        raise _error(f"settings: {exc}")
+        raise _error(f"settings: {exc}") from exc
     try:
         lexicon = load_lexicon(paths)
     except (FileNotFoundError, ValueError) as exc:
-        raise _error(str(exc))
+        raise _error(str(exc)) from exc
     links = align_texts(src, tgt, lexicon=lexicon)
     if format == "json":
         print(json.dumps([l.to_dict() for l in links], ensure_ascii=False))

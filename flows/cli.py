@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn
 
 import typer
 from rich import box
@@ -30,7 +30,7 @@ def _settings() -> Settings:
         return load_settings()
     except (ValueError, OSError) as exc:
         err.print(f"error: settings: {exc}", markup=False)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from exc
 
 
 def _quiet_task_errors() -> None:
@@ -42,7 +42,7 @@ def _quiet_task_errors() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     err.print(f"error: {message}", markup=False)
     raise typer.Exit(2)
 
@@ -78,12 +78,12 @@ class _ProgressReporter:
 @app.command()
 def ingest(
     paths: list[Path] = typer.Argument(None, help="Files or folders (searched recursively) to ingest."),
-    collection: Optional[str] = typer.Option(None, "--collection", "-c", help="Collection name for these files."),
-    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="OCR language: any installed Tesseract model "
+    collection: str | None = typer.Option(None, "--collection", "-c", help="Collection name for these files."),
+    lang: str | None = typer.Option(None, "--lang", "-l", help="OCR language: any installed Tesseract model "
                                                                    "or combination (vie, eng, ces, dan+deu)."),
-    manifest: Optional[Path] = typer.Option(None, "--manifest", "-m",
+    manifest: Path | None = typer.Option(None, "--manifest", "-m",
                                             help="CSV with a 'file' column and record metadata, one row per file."),
-    translation: Optional[Path] = typer.Option(None, "--translation", "-t",
+    translation: Path | None = typer.Option(None, "--translation", "-t",
                                                help="The English translation of the one original given "
                                                     "(text file, PDF or scans): ingested, paired and aligned."),
     follow_symlinks: bool = typer.Option(False, "--follow-symlinks",
@@ -152,7 +152,7 @@ def ingest(
         for code in {j.lang or settings.lang for j in jobs}:
             check_languages(code, settings.tessdata_dir)
     except IngestError as exc:  # a language model is missing: nothing can be read
-        raise MissingDependency(str(exc))
+        raise MissingDependency(str(exc)) from exc
 
     from .app.originals import claim_file_store
 
@@ -291,17 +291,18 @@ def show(doc_id: int = typer.Argument(..., help="Document id (see `status` or `e
 @app.command()
 def queue(
     paths: list[Path] = typer.Argument(..., help="Files or folders to hand in."),
-    collection: Optional[str] = typer.Option(None, "--collection", "-c", help="Collection of these files."),
-    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="OCR language of these files (vie, eng, vie+eng)."),
-    title: Optional[str] = typer.Option(None, "--title", help="Record title."),
-    date: Optional[str] = typer.Option(None, "--date", help="Record date (ISO as far as known: 1968, 1968-10-15)."),
-    record_id: Optional[str] = typer.Option(None, "--record-id", help="The archive's own id of the record."),
-    translation_of: Optional[str] = typer.Option(None, "--translation-of", help="record id of the original this translates."),
-    source_archive: Optional[str] = typer.Option(None, "--source-archive", help="Archive holding the original."),
-    translator: Optional[str] = typer.Option(None, "--translator", help="Who translated it."),
-    rights: Optional[str] = typer.Option(None, "--rights", help="Rights statement."),
-    summary: Optional[str] = typer.Option(None, "--summary", help="A short summary for the record page."),
-    citation: Optional[str] = typer.Option(None, "--citation", help="How to cite the record."),
+    collection: str | None = typer.Option(None, "--collection", "-c", help="Collection of these files."),
+    lang: str | None = typer.Option(None, "--lang", "-l", help="OCR language of these files (vie, eng, vie+eng)."),
+    title: str | None = typer.Option(None, "--title", help="Record title."),
+    date: str | None = typer.Option(None, "--date", help="Record date (ISO as far as known: 1968, 1968-10-15)."),
+    record_id: str | None = typer.Option(None, "--record-id", help="The archive's own id of the record."),
+    translation_of: str | None = typer.Option(None, "--translation-of",
+                                              help="record id of the original this translates."),
+    source_archive: str | None = typer.Option(None, "--source-archive", help="Archive holding the original."),
+    translator: str | None = typer.Option(None, "--translator", help="Who translated it."),
+    rights: str | None = typer.Option(None, "--rights", help="Rights statement."),
+    summary: str | None = typer.Option(None, "--summary", help="A short summary for the record page."),
+    citation: str | None = typer.Option(None, "--citation", help="How to cite the record."),
     now: bool = typer.Option(False, "--now", help="Also start an `ingest-files` run on the Prefect server now."),
 ) -> None:
     """Copy scans into the inbox (atomically) for the nightly run, or start a run now. The
@@ -344,12 +345,13 @@ def queue(
         except Exception as exc:  # no server, or the deployment is not there
             _fail(f"could not start ingest-files on the Prefect server ({str(exc).splitlines()[0]}); "
                   "the files are queued for the nightly run")
-        out.print(f"started flow run {run.name} ({run.id}) of ingest-files", markup=False)
+        # run_deployment is typed sync-or-async (Prefect's sync_compatible); called from sync code it returns a FlowRun
+        out.print(f"started flow run {run.name} ({run.id}) of ingest-files", markup=False)  # type: ignore[union-attr]
     raise typer.Exit(2 if missing else 0)
 
 
 @app.command()
-def fixity(document: Optional[list[int]] = typer.Option(None, "--document", "-d",
+def fixity(document: list[int] | None = typer.Option(None, "--document", "-d",
                                                         help="Only this document (repeatable); default: all.")) -> None:
     """Re-hash each stored original and page image; list any missing or changed (exit 6 if any)."""
     from .app.originals import check_fixity
@@ -382,9 +384,9 @@ def runs(limit: int = typer.Option(10, help="How many runs."),
 
 
 @app.command()
-def nightly(inbox: Optional[Path] = typer.Option(None, help="Inbox folder (default: settings inbox_dir)."),
-            collection: Optional[str] = typer.Option(None, "--collection", "-c"),
-            lang: Optional[str] = typer.Option(None, "--lang", "-l")) -> None:
+def nightly(inbox: Path | None = typer.Option(None, help="Inbox folder (default: settings inbox_dir)."),
+            collection: str | None = typer.Option(None, "--collection", "-c"),
+            lang: str | None = typer.Option(None, "--lang", "-l")) -> None:
     """Run the nightly inbox ingest once, here and now (the deployment runs it at 02:00)."""
     settings = _settings()
     _check_lang(lang or settings.lang, settings)

@@ -9,7 +9,6 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -34,14 +33,14 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def export_command(
     format: str = typer.Option("jsonl", "--format", "-f", help=f"Output format: {FORMATS}."),
-    output: Optional[Path] = typer.Option(
+    output: Path | None = typer.Option(
         None, "--out", "-o", help="jsonl: file (default stdout). Others: folder (default ./exports), "
         "a .zip file, or one file when the export is one file."),
     status: str = typer.Option("stored", help="Which documents: stored, quarantined or all."),
-    collection: Optional[str] = typer.Option(None, help="Only this collection."),
+    collection: str | None = typer.Option(None, help="Only this collection."),
     words: bool = typer.Option(False, help="jsonl: include words with boxes under each line."),
     raw: bool = typer.Option(False, "--raw", help="The OCR as read, without reviewers' corrections."),
-    document: Optional[list[int]] = typer.Option(None, "--document", "-d", help="Only these document ids."),
+    document: list[int] | None = typer.Option(None, "--document", "-d", help="Only these document ids."),
     with_original: bool = typer.Option(False, "--with-original",
                                        help="Copy each document's original file into originals/ beside the "
                                             "output (needs --out); a jsonl record names it as original_file."),
@@ -70,6 +69,7 @@ def export_command(
     else:
         ids = store.documents.document_ids(status=None if status == "all" else status, collection=collection)
     if with_original:
+        assert output is not None, "--with-original without --out failed above"
         folder = (output if output.is_dir() or not output.suffix else output.parent) / "originals"
         copied = _copy_originals(settings, store, ids, folder)
         err.print(f"copied {copied} original(s) to {printable(folder)}", markup=False)
@@ -101,11 +101,12 @@ def export_command(
     else:
         for f in files:
             _atomic_write(target / f.name, f.data)
-    err.print(f"wrote {len(files)} {fmt.value} file(s) to {printable(target)}" + (f"; {skipped} skipped" if skipped else ""),
+    err.print(f"wrote {len(files)} {fmt.value} file(s) to {printable(target)}"
+              + (f"; {skipped} skipped" if skipped else ""),
               markup=False)
 
 
-def _jsonl(results, output: Optional[Path]) -> None:
+def _jsonl(results, output: Path | None) -> None:
     target = tmp = None
     if output:
         tmp = output.with_name(f".{output.name}.tmp")
@@ -128,7 +129,7 @@ def _jsonl(results, output: Optional[Path]) -> None:
     finally:
         if target:
             target.close()
-    if tmp:
+    if tmp and output:  # tmp exists only beside an output file
         tmp.replace(output)  # a reader never sees half an export
         err.print(f"wrote {n} document(s) to {printable(output)}", markup=False)
 
@@ -149,8 +150,8 @@ EXPORT_STATUSES = ("stored", "quarantined", "processing", "pending", "all")
 
 def search_command(
     query: str = typer.Argument(..., help="Words to find; tone marks, diacritics and case do not matter."),
-    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="Only passages in this language: vie or eng."),
-    collection: Optional[str] = typer.Option(None, "--collection", "-c", help="Only this collection."),
+    lang: str | None = typer.Option(None, "--lang", "-l", help="Only passages in this language: vie or eng."),
+    collection: str | None = typer.Option(None, "--collection", "-c", help="Only this collection."),
     format: str = typer.Option("table", "--format", "-f", help="table or json."),
     limit: int = typer.Option(20, help="How many hits."),
     offset: int = typer.Option(0, help="Skip this many hits (next page)."),

@@ -87,7 +87,7 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
     for plan in plans:  # of files with the same bytes, the one whose claim went first is read
         if isinstance(plan, DocumentPlan) and plan.document_id is not None and plan.state != "twin":
             first_of.setdefault(plan.document_id, plan.path)
-    for job, plan in zip(jobs, plans):
+    for job, plan in zip(jobs, plans, strict=False):
         if not isinstance(plan, DocumentPlan):  # the prepare task itself crashed
             results[job.path] = FileResult(job.path, "quarantined", None,
                                            error=f"internal error: {plan_error(plan)}")
@@ -96,11 +96,14 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
             twins.append((job.path, plan.document_id))  # the same bytes twice: read once
             continue
         if plan.state == "twin":  # an earlier file of this run (a nightly subflow) had these bytes
+            assert plan.document_id is not None, "a twin names the earlier document"
             results[job.path] = earlier_twin_result(job.path, plan.document_id, settings, run_id)
             continue
         if plan.state in ("duplicate", "quarantined", "busy"):
             results[job.path] = FileResult(job.path, plan.state, plan.document_id, error=plan.error)
             continue
+        # only a file that could not be recorded lacks a document or media type, and it is quarantined above
+        assert plan.document_id is not None and plan.media_type is not None, "a plan to read names its document"
         progress.reporter().planned(plan.path, len(plan.pages_todo))
         by_doc[plan.document_id] = []
         pending[plan.document_id] = len(plan.pages_todo)
@@ -111,6 +114,7 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
             _finish(plan, [], settings, results)
     for fut in as_completed(list(page_futures)):
         plan, number = page_futures[fut]
+        assert plan.document_id is not None  # only plans with a document get page futures (above)
         try:
             outcome = fut.result()
         except Exception as exc:  # retries exhausted: the page fails, the batch goes on
@@ -123,7 +127,7 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
     for path, document_id in twins:
         results[path] = same_bytes_result(path, document_id, results[first_of[document_id]], settings, run_id)
     report.files = [results[job.path] for job in jobs if job.path in results]
-    stored = [f.document_id for f in report.files if f.state == "stored"]
+    stored = [f.document_id for f in report.files if f.state == "stored" and f.document_id is not None]
     if stored:  # pair originals with translations that are now both stored, and align them
         report.alignments = align_task.submit(stored, settings).result(raise_on_failure=False)
         if not isinstance(report.alignments, list):
@@ -132,6 +136,7 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
 
 
 def _finish(plan: DocumentPlan, outcomes: list[PageOutcome], settings: Settings, results: dict) -> None:
+    assert plan.document_id is not None, "only a plan with a document is finished"
     try:
         error = finish_document(plan, outcomes, settings)
     except Exception as exc:  # the database refused the last step: the document fails, the batch goes on
@@ -160,7 +165,9 @@ def _runner(settings: Settings):
     return ThreadPoolTaskRunner(max_workers=max(1, settings.workers))
 
 
-@flow(name="ingest-batch", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)
+# Prefect types FlowDecorator.task_runner as TaskRunner[PrefectFuture]; ThreadPoolTaskRunner is generic over
+# PrefectConcurrentFuture, which the invariant parameter rejects although it is the default runner
+@flow(name="ingest-batch", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)  # type: ignore[arg-type]
 def ingest_batch(jobs: list[FileJob], settings: Settings | None = None, collection: str | None = None,
                  trigger: str = "cli") -> BatchReport:
     """Ingest many files; each document is stored or quarantined on its own."""
@@ -176,13 +183,15 @@ def ingest_batch(jobs: list[FileJob], settings: Settings | None = None, collecti
     return report
 
 
-@flow(name="ingest-document", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)
+# Prefect types FlowDecorator.task_runner as TaskRunner[PrefectFuture]; ThreadPoolTaskRunner is generic over
+# PrefectConcurrentFuture, which the invariant parameter rejects although it is the default runner
+@flow(name="ingest-document", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)  # type: ignore[arg-type]
 def ingest_document(job: FileJob, settings: Settings | None = None, run_id: int | None = None) -> FileResult:
     """Ingest one file: a task per page, mapped."""
     settings = settings or load_settings()
     repo = open_store(settings).documents
     own_run = run_id is None
-    if own_run:
+    if run_id is None:  # own_run
         run_id = repo.start_run(trigger="document", collection=job.collection, files=1)
     report = _run_batch([job], settings, run_id)
     if own_run:
@@ -238,7 +247,9 @@ def flag_task(document_id: int, settings: Settings) -> int:
     return flag_document(document_id, settings)
 
 
-@flow(name="reprocess-document", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)
+# Prefect types FlowDecorator.task_runner as TaskRunner[PrefectFuture]; ThreadPoolTaskRunner is generic over
+# PrefectConcurrentFuture, which the invariant parameter rejects although it is the default runner
+@flow(name="reprocess-document", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)  # type: ignore[arg-type]
 def reprocess_document(document_id: int, lang: str | None = None, ocr: bool = True,
                        settings: Settings | None = None) -> dict:
     """Recompute a stored document: with `ocr`, read its stored page images again (new settings,

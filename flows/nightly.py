@@ -96,7 +96,7 @@ def nightly_ingest(inbox: str | None = None, collection: str | None = None, lang
     settle_manifests(inbox_dir, done_dir)
     summary = summarize(results)
 
-    stored_ids = [r.document_id for r in results if r.state == "stored"]
+    stored_ids = [r.document_id for r in results if r.state == "stored" and r.document_id is not None]
     summary["flags_raised"] = open_store(settings).flags.count(stored_ids) if stored_ids else 0
     fixity = check_fixity(open_store(settings), rotating_sample(open_store(settings), run_id, settings.fixity_sample))
     summary["fixity"] = {"documents": fixity.documents, "files": fixity.files,

@@ -36,7 +36,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
         recompute, how = recompute_callable(settings)
     except ValueError:
         err.print("error: ARCHIVE_REVIEW_REPROCESS must be prefect, direct or off", markup=False)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     if (shared := open_to_others(settings.db_url)) is not None:
         err.print(f"warning: {shared} can be read by other users of this machine (it holds the accounts' "
                   f"password hashes): chmod 600 it and its -wal and -shm files", markup=False)
@@ -72,11 +72,11 @@ def _run(change, *args):
         return change(_store(), *args)
     except ValueError as exc:  # AccountError, a short password, a name that exists
         err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from exc
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         err.print(f"error: database: {type(exc).__name__}: {_hide_password(reason)}", markup=False)
-        raise typer.Exit(4)
+        raise typer.Exit(4) from exc
 
 
 def _hide_password(text: str) -> str:

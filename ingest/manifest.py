@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from typing import Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,9 +36,9 @@ def read_manifest(path: Path, warn: Callable[[str], None] | None = None) -> list
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ManifestError(f"manifest {path}: file not found")
+        raise ManifestError(f"manifest {path}: file not found") from None
     except UnicodeDecodeError:
-        raise ManifestError(f"manifest {path}: not UTF-8 text")
+        raise ManifestError(f"manifest {path}: not UTF-8 text") from None
     # newline="": a quoted cell keeps its line breaks (a multi-line title or note)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     header = next(reader, None)
@@ -55,7 +55,7 @@ def read_manifest(path: Path, warn: Callable[[str], None] | None = None) -> list
         except StopIteration:
             break
         except csv.Error as exc:
-            raise ManifestError(f"manifest {path}, line {start}: {exc}")
+            raise ManifestError(f"manifest {path}, line {start}: {exc}") from exc
         if not any(c.strip() for c in cells):
             continue
         if len(cells) > len(names):
@@ -63,7 +63,7 @@ def read_manifest(path: Path, warn: Callable[[str], None] | None = None) -> list
             if extra:
                 warn(f"manifest {path}, line {start}: {len(extra)} value(s) beyond the header ignored")
         row: dict[str, str] = {}
-        for name, value in zip(names, cells):
+        for name, value in zip(names, cells, strict=False):
             if not name:
                 continue
             value = _clean(value, path, start, name, warn)

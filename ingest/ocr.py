@@ -30,7 +30,7 @@ def engine_version() -> str:
     try:
         return f"{ENGINE} {pytesseract.get_tesseract_version()}"
     except pytesseract.TesseractNotFoundError:
-        raise IngestError("tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-vie)")
+        raise IngestError("tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-vie)") from None
 
 
 @functools.cache
@@ -165,17 +165,18 @@ def read_words(
 ) -> tuple[Line, ...]:
     """OCR a preprocessed page into lines of words (boxes in the image's pixels), each word with
     Tesseract's strongest alternative character (hOCR with lstm_choice_mode 2: the diacritics it
-    hesitated over, which its word confidence hides; about 6-10% more time than plain TSV, same words and confidences)."""
+    hesitated over, which its word confidence hides; about 6-10% more time than plain TSV, same words and
+    confidences)."""
     config = f"--oem {OEM} --psm {psm} -c lstm_choice_mode=2 {_base_config(tessdata_dir)}"
     try:
         with _image_file(image) as path:
             hocr = pytesseract.image_to_pdf_or_hocr(path, lang=lang, config=config, extension="hocr", timeout=timeout)
     except RuntimeError as exc:
         if "timeout" in str(exc).lower():
-            raise TransientError(f"OCR timed out after {timeout:g} s")
+            raise TransientError(f"OCR timed out after {timeout:g} s") from exc
         raise
     except pytesseract.TesseractError as exc:
-        raise TransientError(f"tesseract failed: {str(exc.message).strip().splitlines()[-1:] or exc.status}")
+        raise TransientError(f"tesseract failed: {str(exc.message).strip().splitlines()[-1:] or exc.status}") from exc
     return parse_hocr(hocr)
 
 
@@ -200,7 +201,8 @@ def parse_hocr(hocr: bytes) -> tuple[Line, ...]:
                 continue
             alternative, alt_conf = _alternative(text, node)
             x0, y0, x1, y1 = (int(v) for v in box.groups())
-            words.append(Word(text=text, bbox=(x0, y0, x1, y1), confidence=max(float(conf.group(1)) if conf else 0.0, 0.0),
+            words.append(Word(text=text, bbox=(x0, y0, x1, y1),
+                              confidence=max(float(conf.group(1)) if conf else 0.0, 0.0),
                               alternative=alternative, alternative_confidence=alt_conf))
         if words:
             lines.append(make_line(words))
@@ -214,9 +216,9 @@ def _alternative(text: str, word) -> tuple[str | None, float]:
     for group in word:
         choices = []
         for c in group:
-            conf = _CCONF.search(c.get("title", ""))
-            if c.text is not None and conf:
-                choices.append((nfc(c.text), float(conf.group(1))))
+            found = _CCONF.search(c.get("title", ""))
+            if c.text is not None and found:
+                choices.append((nfc(c.text), float(found.group(1))))
         if choices and choices[0][0].strip():
             groups.append(choices)
     aligned = len(groups) == len(text)

@@ -1,7 +1,8 @@
 """Page image preprocessing with OpenCV: each step small, pure, and recorded with its parameters.
 
 Order: grey -> upscale small text -> dark borders -> rotation -> deskew -> flatten background
--> denoise (grey pages, which Tesseract then thresholds itself) or despeckle (bilevel pages). Boxes that OCR reports refer to the final image, which is stored.
+-> denoise (grey pages, which Tesseract then thresholds itself) or despeckle (bilevel pages).
+Boxes that OCR reports refer to the final image, which is stored.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def remove_dark_borders(gray: np.ndarray) -> tuple[np.ndarray, float]:
     h, w = gray.shape
     small_scale = min(1.0, 1000 / max(h, w))
     small = cv2.resize(gray, None, fx=small_scale, fy=small_scale, interpolation=cv2.INTER_AREA)
-    dark = (small < min(96, int(cv2.threshold(small, 0, 255, cv2.THRESH_OTSU)[0]))).astype(np.uint8)
+    dark: np.ndarray = (small < min(96, int(cv2.threshold(small, 0, 255, cv2.THRESH_OTSU)[0]))).astype(np.uint8)
     # Opening breaks thin links between a border and the text next to it.
     dark = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)

@@ -53,8 +53,8 @@ def make_reading(name: str, psm: int, lines: tuple[Line, ...], lang: str) -> Rea
     checks = [_checker(part) for part in lang.split("+")]
     known = [_known(w.text, checks) for w in words]
     conf = sum(w.confidence * len(w.text) for w in words) / chars if chars else 0.0
-    share = sum(len(w.text) for w, k in zip(words, known) if k) / chars if chars else 0.0
-    score = sum(len(w.text) * w.confidence / 100 for w, k in zip(words, known) if k)
+    share = sum(len(w.text) for w, k in zip(words, known, strict=False) if k) / chars if chars else 0.0
+    score = sum(len(w.text) * w.confidence / 100 for w, k in zip(words, known, strict=False) if k)
     return Reading(name, psm, lines, conf, share, round(score, 1))
 
 

@@ -148,7 +148,7 @@ def load_settings(config_file: Path | None = None, env: dict[str, str] | None = 
             try:
                 values[f.name] = _coerce(raw, _kind(f), f.name)
             except ValueError:
-                raise ValueError(f"ARCHIVE_{f.name.upper()}={raw!r} is not a valid {_kind(f).__name__}")
+                raise ValueError(f"ARCHIVE_{f.name.upper()}={raw!r} is not a valid {_kind(f).__name__}") from None
     settings = replace(Settings(), **values)
     for name, paths in (("confusions_path", (settings.confusions_path,) if settings.confusions_path else ()),
                         ("attested_paths", settings.attested_paths)):
@@ -156,7 +156,8 @@ def load_settings(config_file: Path | None = None, env: dict[str, str] | None = 
         if missing:
             raise ValueError(f"{name}: no such file: {missing[0]}")
     if not is_lang_code(settings.lang):
-        raise ValueError(f"lang {settings.lang!r}: not a Tesseract language code or combination (e.g. vie, ces, dan+deu)")
+        raise ValueError(f"lang {settings.lang!r}: not a Tesseract language code or combination "
+                         "(e.g. vie, ces, dan+deu)")
     return settings
 
 

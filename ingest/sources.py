@@ -86,11 +86,11 @@ def sniff_media_type(path: Path) -> str:
         with path.open("rb") as fh:
             head = fh.read(1024)
     except FileNotFoundError:
-        raise IngestError("file not found")
+        raise IngestError("file not found") from None
     except IsADirectoryError:
-        raise IngestError("is a directory, not a file")
+        raise IngestError("is a directory, not a file") from None
     except PermissionError:
-        raise IngestError("permission denied")
+        raise IngestError("permission denied") from None
     if not head:
         raise IngestError("empty file (0 bytes)")
     # An image's signature is at byte 0; a PDF's may follow some junk (readers look in the first
@@ -108,7 +108,7 @@ def sniff_media_type(path: Path) -> str:
             path.read_text(encoding="utf-8")
             return "text/plain"  # a typed translation
         except UnicodeDecodeError:
-            raise IngestError("text file is not UTF-8")
+            raise IngestError("text file is not UTF-8") from None
     raise IngestError(f"not a PNG, JPEG, TIFF or PDF file (content does not match its name {path.suffix or '(none)'})")
 
 
@@ -119,11 +119,11 @@ def _open_image(path: Path, max_pixels: int) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(path)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise IngestError(f"image too large, possible decompression bomb ({_first_line(exc)})")
+        raise IngestError(f"image too large, possible decompression bomb ({_first_line(exc)})") from exc
     except Image.UnidentifiedImageError:
-        raise IngestError("image data cannot be decoded")
+        raise IngestError("image data cannot be decoded") from None
     except OSError as exc:
-        raise IngestError(f"image cannot be read: {_first_line(exc)}")
+        raise IngestError(f"image cannot be read: {_first_line(exc)}") from exc
 
 
 def _check_density(dims: tuple[int, int], size_bytes: int, limits: PageLimits) -> None:
@@ -156,13 +156,13 @@ def _open_pdf(path: Path, pages: list[int] | None = None):
     try:
         pdf = pdfplumber.open(path, pages=pages)
     except PDFPasswordIncorrect:
-        raise IngestError("PDF is encrypted with a password; decrypt it first")
+        raise IngestError("PDF is encrypted with a password; decrypt it first") from None
     except Exception as exc:  # pdfminer raises many types for damaged files
         # pdfplumber wraps pdfminer's error as the first argument of its own exception
         cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else (exc.__cause__ or exc)
         if isinstance(cause, PDFPasswordIncorrect):
-            raise IngestError("PDF is encrypted with a password; decrypt it first")
-        raise IngestError(f"damaged or invalid PDF: {_first_line(cause) or type(cause).__name__}")
+            raise IngestError("PDF is encrypted with a password; decrypt it first") from exc
+        raise IngestError(f"damaged or invalid PDF: {_first_line(cause) or type(cause).__name__}") from exc
     if pdf.doc.encryption:
         pdf.close()
         # Even without a user password, an encrypted file carries its owner's restrictions: we
@@ -189,7 +189,7 @@ def inspect_document(path: Path, max_pixels: int, limits: PageLimits | None = No
             try:
                 count = len(pdf.pages)
             except Exception as exc:
-                raise IngestError(f"damaged or invalid PDF: {_first_line(exc)}")
+                raise IngestError(f"damaged or invalid PDF: {_first_line(exc)}") from exc
         finally:
             pdf.close()
         if count == 0:
@@ -209,7 +209,7 @@ def inspect_document(path: Path, max_pixels: int, limits: PageLimits | None = No
     except IngestError:
         raise
     except Exception as exc:
-        raise IngestError(f"image cannot be read: {_first_line(exc)}")
+        raise IngestError(f"image cannot be read: {_first_line(exc)}") from exc
     finally:
         img.close()
     return DocumentInfo(media_type, count, size)
@@ -223,7 +223,7 @@ def _check_pdf_renderable(path: Path, count: int) -> None:
         try:
             doc = pypdfium2.PdfDocument(str(path))
         except pypdfium2.PdfiumError as exc:
-            raise IngestError(f"damaged or invalid PDF: {_first_line(exc)}")
+            raise IngestError(f"damaged or invalid PDF: {_first_line(exc)}") from exc
         try:
             if len(doc) != count:
                 raise IngestError(f"damaged PDF: page tree disagrees ({len(doc)} vs {count} pages)")
@@ -240,13 +240,13 @@ def load_page(path: Path, media_type: str, number: int, *, dpi: int, max_pixels:
         try:
             img.seek(number - 1)
         except EOFError:
-            raise IngestError(f"page {number} does not exist")
+            raise IngestError(f"page {number} does not exist") from None
         _check_frame_size(img, max_pixels, number)
         try:
             img.load()
             frame = img.copy()
         except OSError as exc:
-            raise IngestError(f"page {number}: damaged image data ({_first_line(exc)})")
+            raise IngestError(f"page {number}: damaged image data ({_first_line(exc)})") from exc
         file_dpi = _image_dpi(img)
     finally:
         img.close()
@@ -260,7 +260,7 @@ def _check_text_file(path: Path) -> None:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        raise IngestError("text file is not UTF-8")
+        raise IngestError("text file is not UTF-8") from None
 
 
 def text_file_lines(path: Path) -> tuple[Line, ...]:
@@ -299,11 +299,11 @@ def _load_pdf_page(path: Path, number: int, *, dpi: int, max_pixels: int) -> Sou
             try:
                 image = page.to_image(resolution=dpi, antialias=True).original
             except Exception as exc:
-                raise IngestError(f"page {number}: cannot be rendered: {_first_line(exc)}")
+                raise IngestError(f"page {number}: cannot be rendered: {_first_line(exc)}") from exc
     except IngestError:
         raise
     except Exception as exc:
-        raise IngestError(f"page {number}: damaged PDF page: {_first_line(exc)}")
+        raise IngestError(f"page {number}: damaged PDF page: {_first_line(exc)}") from exc
     finally:
         pdf.close()
     return SourcePage(number=number, image=image, dpi=dpi, text_layer=layer)
@@ -323,7 +323,7 @@ def _check_embedded_images(page, number: int) -> None:
                 with Image.open(io.BytesIO(data)) as jpeg:
                     jpeg.load()
             except Exception as exc:
-                raise IngestError(f"page {number}: damaged JPEG image in PDF ({_first_line(exc)})")
+                raise IngestError(f"page {number}: damaged JPEG image in PDF ({_first_line(exc)})") from exc
 
 
 def _text_layer(page, dpi: int) -> TextLayer | None:
@@ -411,7 +411,7 @@ def find_input_files(paths: list[Path], *, follow_symlinks: bool = False) -> lis
         elif p.is_dir():
             found: list[InputFile] = []
 
-            def unreadable(exc: OSError) -> None:
+            def unreadable(exc: OSError, found: list[InputFile] = found, p: Path = p) -> None:
                 found.append(InputFile(Path(exc.filename or p), f"folder cannot be read: {exc.strerror or exc}"))
 
             for root, dirs, files in os.walk(p, onerror=unreadable, followlinks=follow_symlinks):

@@ -43,6 +43,11 @@ def load_confusions(path: str | Path) -> tuple[Confusion, ...]:
     return tuple(out)
 
 
+def _literal(replacement: str, _match: re.Match[str]) -> str:
+    """The replacement as it is: no group references or escapes expanded."""
+    return replacement
+
+
 def known_confusions(token: str, confusions: tuple[Confusion, ...]) -> tuple[list[Confusion], str]:
     """The pairs whose wrong side occurs in the word, and the word with all of them applied.
 
@@ -53,5 +58,5 @@ def known_confusions(token: str, confusions: tuple[Confusion, ...]) -> tuple[lis
     hits = [c for c in confusions if c.regex.search(word)]
     fixed = word
     for c in hits:
-        fixed = c.regex.sub(lambda _m, c=c: c.replacement, fixed)
+        fixed = c.regex.sub(functools.partial(_literal, c.replacement), fixed)
     return hits, fixed[:-1] if fixed.endswith(" ") else fixed

@@ -170,7 +170,8 @@ def flag_words(page: int, lines: list[tuple[str, tuple, list[tuple]]], lang: str
                                   details={"suggestion": alt[0], "alternative_confidence": alt[1],
                                            "confidence": conf}))
             if len(_scripts(token)) > 1:
-                flags.append(Flag("mixed_script", "high", "word", f"“{token}” mixes {', '.join(sorted(_scripts(token)))}",
+                flags.append(Flag("mixed_script", "high", "word",
+                                  f"“{token}” mixes {', '.join(sorted(_scripts(token)))}",
                                   page, ln, wn, bbox=tuple(box)))
             core = token.strip(_EDGE)
             if wn in unknown:
@@ -182,7 +183,8 @@ def flag_words(page: int, lines: list[tuple[str, tuple, list[tuple]]], lang: str
             elif _ODD_CHAR.search(core):
                 flags.append(Flag("odd_character", "medium", "word", f"“{core}” has a character words do not have",
                                   page, ln, wn, bbox=tuple(box), details={"confidence": conf}))
-            if _unexpected_capital(token, wn, words, prev_word(ln, wn), verse, vie) and not _name_like(core, vie, known):
+            if (_unexpected_capital(token, wn, words, prev_word(ln, wn), verse, vie)
+                    and not _name_like(core, vie, known)):
                 flags.append(Flag("unexpected_capital", "low", "word", f"“{core}” is capitalised inside a sentence",
                                   page, ln, wn, bbox=tuple(box), details={"confidence": conf}))
             if not vie or not core:
@@ -471,7 +473,7 @@ def _misspelt(a: str, b: str) -> bool:
             if 0 < op.src_start < len(x) and 0 < op.dest_start < len(y):
                 return False
             continue
-        pairs = list(zip(x[op.src_start:op.src_end], y[op.dest_start:op.dest_end]))
+        pairs = list(zip(x[op.src_start:op.src_end], y[op.dest_start:op.dest_end], strict=False))
         if op.src_end - op.src_start != op.dest_end - op.dest_start or \
                 any(fuzz.ratio(p, q) < NAME_WORD_SIMILARITY for p, q in pairs):
             return False

@@ -127,7 +127,7 @@ class AccountRepository:
         except IntegrityError:
             pass  # another process made it first
         with self.sessions() as s:
-            return s.get(AppSecret, name).value
+            return s.get_one(AppSecret, name).value  # made just above if it was missing
 
     # ---- signed-in sessions -------------------------------------------------------------------
     def open_session(self, user_id: int, lifetime: float) -> str:
@@ -161,7 +161,7 @@ class AccountRepository:
             return len(s.scalars(select(ReviewSession.id).join(User, User.id == ReviewSession.user_id)
                                  .where(User.name_key == name_key(name))).all())
 
-    def skip(self, token: str, flag_ids: list[int]) -> None:
+    def skip(self, token: str, flag_ids: list[str]) -> None:  # passage keys, "doc/page/passage"
         """Add flags to this session's skip list (kept in the database, not in the cookie)."""
         with self.sessions.begin() as s:
             row = s.get(ReviewSession, _digest(token), with_for_update=True)
@@ -170,7 +170,7 @@ class AccountRepository:
                 seen = set(before)
                 row.skipped = (before + [i for i in dict.fromkeys(flag_ids) if i not in seen])[-MAX_SKIPPED:]
 
-    def skipped(self, token: str) -> set[int]:
+    def skipped(self, token: str) -> set[str]:
         with self.sessions() as s:
             row = s.get(ReviewSession, _digest(token))
             return set(row.skipped or []) if row is not None else set()
@@ -179,7 +179,7 @@ class AccountRepository:
     def login_failures(self, keys: list[str], since: float) -> list[tuple[str, float]]:
         """(key, time) of the failures of these keys since `since` (epoch seconds), oldest first."""
         with self.sessions() as s:
-            return [tuple(r) for r in s.execute(
+            return [(key, at) for key, at in s.execute(
                 select(LoginFailure.key, LoginFailure.at)
                 .where(LoginFailure.key.in_(keys), LoginFailure.at > since).order_by(LoginFailure.at))]
 

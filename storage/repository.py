@@ -12,7 +12,7 @@ import socket
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -74,11 +74,11 @@ class Repository:
             keys = set(s.scalars(select(Page.original_image).where(Page.original_image.is_not(None))))
             keys |= set(s.scalars(select(Page.preprocessed_image).where(Page.preprocessed_image.is_not(None))))
             keys |= set(s.scalars(select(Document.original_file).where(Document.original_file.is_not(None))))
-            return keys
+            return {k for k in keys if k is not None}  # the queries exclude NULL already
 
     def set_original(self, document_id: int, key: str) -> None:
         with self.sessions.begin() as s:
-            s.get(Document, document_id).original_file = key
+            s.get_one(Document, document_id).original_file = key
 
     def stored_files(self, document_ids: list[int] | None = None) -> list[tuple[int, str, str]]:
         """(document id, what, file-store key) of every original and page image, by document."""
@@ -88,7 +88,7 @@ class Repository:
             if document_ids is not None:
                 docs = docs.where(Document.id.in_(document_ids))
                 pages = pages.where(Page.document_id.in_(document_ids))
-            out = [(doc_id, "original", key) for doc_id, key in s.execute(docs)]
+            out = [(doc_id, "original", key) for doc_id, key in s.execute(docs) if key is not None]
             for doc_id, number, original, preprocessed in s.execute(pages.order_by(Page.document_id, Page.number)):
                 out += [(doc_id, f"page {number} image", original)] if original else []
                 out += [(doc_id, f"page {number} preprocessed", preprocessed)] if preprocessed else []
@@ -97,7 +97,7 @@ class Repository:
     def finish_run(self, run_id: int, *, stored: int, duplicates: int, quarantined: int, pages: int,
                    errors: list[dict], report: dict | None = None) -> None:
         with self.sessions.begin() as s:
-            run = s.get(IngestRun, run_id)
+            run = s.get_one(IngestRun, run_id)
             run.finished_at = utcnow()
             run.status = "partial" if quarantined else "completed"  # partial: some files quarantined
             run.stored, run.duplicates, run.quarantined, run.pages = stored, duplicates, quarantined, pages
@@ -170,7 +170,7 @@ class Repository:
     def plan(self, document_id: int, *, media_type: str, page_count: int) -> set[int]:
         """Mark a document as being read; returns the page numbers already stored (resume)."""
         with self.sessions.begin() as s:
-            doc = s.get(Document, document_id)
+            doc = s.get_one(Document, document_id)
             doc.media_type, doc.page_count, doc.status = media_type, page_count, DocumentStatus.PROCESSING
             s.execute(delete(Page).where(Page.document_id == document_id, Page.number > page_count))
             done = s.scalars(select(Page.number).where(Page.document_id == document_id)).all()
@@ -178,18 +178,18 @@ class Repository:
 
     def set_media_type(self, document_id: int, media_type: str | None) -> None:
         with self.sessions.begin() as s:
-            s.get(Document, document_id).media_type = media_type
+            s.get_one(Document, document_id).media_type = media_type
 
     def quarantine(self, document_id: int, reason: str) -> None:
         with self.sessions.begin() as s:
-            doc = s.get(Document, document_id)
+            doc = s.get_one(Document, document_id)
             doc.status, doc.error_reason = DocumentStatus.QUARANTINED, reason
             s.flush()
             index_document(s, document_id)  # out of the index if it was in
 
     def mark_stored(self, document_id: int) -> None:
         with self.sessions.begin() as s:
-            doc = s.get(Document, document_id)
+            doc = s.get_one(Document, document_id)
             doc.status, doc.error_reason = DocumentStatus.STORED, None
             s.flush()
             index_document(s, document_id)  # searchable from the moment it is stored
@@ -327,7 +327,7 @@ class AlignmentRepository:
         with self.sessions() as s:
             rows = s.execute(select(Page.number, Passage.first_line).join(Passage, Passage.page_id == Page.id)
                              .where(Page.document_id == document_id).order_by(Page.number, Passage.number)).all()
-            return [tuple(r) for r in rows]
+            return [(number, first_line) for number, first_line in rows]
 
     def pairs_for(self, document_id: int) -> list[tuple[int, int]]:
         """(original, translation) pairs this stored document takes part in, through record ids."""
@@ -367,11 +367,11 @@ class AlignmentRepository:
                                     number=n, source_ids=list(link.source), target_ids=list(link.target),
                                     score=round(float(link.score), 4), method=method, version=version,
                                     target_kind=target_kind))
-            s.get(Document, source_id).translation_status = "human"
+            s.get_one(Document, source_id).translation_status = "human"
 
     def set_translation_status(self, document_id: int, status: str | None) -> None:
         with self.sessions.begin() as s:
-            s.get(Document, document_id).translation_status = status
+            s.get_one(Document, document_id).translation_status = status
 
     def alignments(self, document_id: int) -> list[Alignment]:
         with self.sessions() as s:
@@ -439,14 +439,14 @@ class FlagRepository:
                 seen.add(key)
                 values = dict(severity=f.severity, rank=SEVERITY_RANK.get(f.severity, 1), link_number=f.link,
                               bbox=list(f.bbox) if f.bbox else None, details=f.details, status=FlagStatus.OPEN)
-                row = current.pop(key, None)
-                if row is None:
+                existing = current.pop(key, None)
+                if existing is None:
                     s.add(Flag(document_id=document_id, type=f.type, level=f.level, page_number=f.page,
                                line_number=f.line, word_number=f.word, target_document_id=target_document_id,
                                evidence=f.evidence, **values))
                 else:
                     for name, value in values.items():
-                        setattr(row, name, value)
+                        setattr(existing, name, value)
                 kept += 1
             for row in current.values():
                 if row.status == FlagStatus.OPEN:

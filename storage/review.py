@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from rapidfuzz import fuzz
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -148,7 +149,7 @@ def attached_versions(s: Session, document_id: int):
     version that applies to each, by (page, number)."""
     rows = s.execute(select(Page.number, Passage.number, Passage.text).join(Passage, Passage.page_id == Page.id)
                      .where(Page.document_id == document_id).order_by(Page.number, Passage.number)).all()
-    passages = [tuple(r) for r in rows]
+    passages = [(page, number, text) for page, number, text in rows]
     return passages, attach_versions(passages, latest_versions(s, document_id))
 
 
@@ -295,7 +296,7 @@ class ReviewRepository(AccountRepository):
             history = [_info(v) for v in s.scalars(select(PassageVersion).where(
                 PassageVersion.document_id == doc.id, PassageVersion.page_number == home[0],
                 PassageVersion.passage_number == home[1]).order_by(PassageVersion.version))]
-            lines = []
+            lines: list[dict[str, Any]] = []
             for ln in page.lines:
                 if passage.first_line <= ln.number <= passage.last_line:
                     lines.append({"number": ln.number, "text": ln.text, "bbox": ln.bbox, "confidence": ln.confidence,
@@ -340,7 +341,8 @@ class ReviewRepository(AccountRepository):
             mine_numbers = {a.number for a in mine}
             link_flags = list(s.scalars(select(Flag).where(
                 Flag.document_id == doc.id, Flag.level == "link", Flag.target_document_id == target_id,
-                Flag.status != FlagStatus.WITHDRAWN, Flag.link_number.in_(mine_numbers)).order_by(Flag.rank.desc(), Flag.link_number)))
+                Flag.status != FlagStatus.WITHDRAWN, Flag.link_number.in_(mine_numbers))
+                .order_by(Flag.rank.desc(), Flag.link_number)))
             flagged = {f.link_number for f in link_flags}
             pairs = [(" ".join(sentences[i].text for i in a.source_ids if i in sentences),
                       " ".join(tsent[j].text for j in a.target_ids if j in tsent), a.score, a.number)
@@ -421,9 +423,10 @@ class ReviewRepository(AccountRepository):
     def _resolve(s: Session, document_id: int, flag_ids: list[int], status: str, user: str) -> int:
         if not flag_ids:
             return 0
-        return s.execute(update(Flag).where(Flag.document_id == document_id, Flag.id.in_(flag_ids),
-                                            Flag.status == "open")
-                         .values(status=status, resolved_by=user, resolved_at=utcnow())).rowcount
+        # an UPDATE gives a CursorResult (which has rowcount); Session.execute is typed as the general Result
+        return cast(CursorResult, s.execute(update(Flag).where(Flag.document_id == document_id, Flag.id.in_(flag_ids),
+                                                               Flag.status == "open")
+                                            .values(status=status, resolved_by=user, resolved_at=utcnow()))).rowcount
 
     def audit(self, user: str, action: str, *, document_id: int | None = None, note: str | None = None,
               ref: PassageRef | None = None, flag_ids: list[int] | None = None) -> None:

@@ -67,7 +67,7 @@ class PassageLocator:
                                   .join(Page, Page.id == Passage.page_id)
                                   .where(Page.document_id == document_id, Page.number == page_number)
                                   .order_by(Passage.number)).all()
-            self._passages[key] = [tuple(r) for r in rows]
+            self._passages[key] = [(number, first, last) for number, first, last in rows]
         return self._passages[key]
 
     def locate(self, flag: Flag) -> PassageRef | None:
@@ -87,6 +87,8 @@ class PassageLocator:
                 Alignment.source_document_id == flag.document_id,
                 Alignment.target_document_id == flag.target_document_id, Alignment.level == "sentence"))}
         links = self._links[key]
+        if flag.link_number is None:  # a link flag without its link number locates nothing
+            return None
         ids = links.get(flag.link_number)
         if ids is None:
             return None

@@ -11,6 +11,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, insert, select, text
 from sqlalchemy.orm import Session
@@ -177,7 +178,8 @@ class SearchRepository:
         folded = [fold(t) for t in exact]
         if not folded:
             return [], 0
-        filters, params = [], {"limit": limit, "offset": offset}
+        filters: list[str] = []
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
         if lang:
             filters.append("e.lang = :lang")
             params["lang"] = lang
@@ -214,7 +216,7 @@ class SearchRepository:
                                                 if k not in ("limit", "offset", "w")}).scalar_one()
             else:
                 total = 0
-        return [Entry(*r[:8], float(r[8])) for r in rows], int(total)
+        return [Entry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], float(r[8])) for r in rows], int(total)
 
     def context(self, entries: list[Entry]) -> dict[int, tuple[str, str, str | None]]:
         """Per entry id: (document title, the aligned passage text of the other language or "",

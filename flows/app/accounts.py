@@ -37,7 +37,7 @@ def add_user(store: Store, name: str, role: str, password: str) -> User:
     if not valid_name(name):
         raise AccountError("the user name must have 1 to 100 characters and no control characters")
     store.accounts.add_user(name, role, hash_password(password))  # ValueError: exists, too short
-    return store.accounts.user(name)
+    return _existing(store, name)
 
 
 def _existing(store: Store, name: str) -> User:
@@ -60,20 +60,20 @@ def set_role(store: Store, name: str, role: str) -> User:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     user = _existing(store, name)
     store.accounts.set_role(user.name, role)
-    return store.accounts.user(user.name)
+    return _existing(store, user.name)
 
 
 def disable(store: Store, name: str) -> User:
     """The user can no longer sign in, and is signed out now. Kept (their name is in the audit)."""
     user = _existing(store, name)
     store.accounts.set_active(user.name, False)
-    return store.accounts.user(user.name)
+    return _existing(store, user.name)
 
 
 def enable(store: Store, name: str) -> User:
     user = _existing(store, name)
     store.accounts.set_active(user.name, True)
-    return store.accounts.user(user.name)
+    return _existing(store, user.name)
 
 
 def sign_in(store: Store, limiter: LoginLimiter, name: str, password: str, address: str,
@@ -87,8 +87,8 @@ def sign_in(store: Store, limiter: LoginLimiter, name: str, password: str, addre
     if wait:
         return SignIn(retry_after=wait)
     user = store.accounts.user(name) if len(password) <= MAX_PASSWORD_LENGTH else None
-    if not verify_password(user.password_hash if user else None, password[:MAX_PASSWORD_LENGTH]) \
-            or not user.active:
+    verified = verify_password(user.password_hash if user else None, password[:MAX_PASSWORD_LENGTH])
+    if user is None or not verified or not user.active:
         limiter.failed(keys)
         return SignIn()
     limiter.succeeded(keys[0])

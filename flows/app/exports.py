@@ -11,8 +11,9 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
-from enum import Enum
-from typing import Iterator
+from enum import StrEnum
+from functools import partial
+from collections.abc import Iterator
 
 from PIL import Image
 
@@ -22,7 +23,7 @@ from storage.exports.model import ExportDocument, ExportPage
 from .store import Store
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     ALTO = "alto"
     PAGE = "page"
     HOCR = "hocr"
@@ -123,10 +124,10 @@ def document_files(store: Store, document_id: int, fmt: ExportFormat, *, raw: bo
     for page in doc.pages:
         name = f"doc{doc.id}-p{page.number}{SUFFIX[fmt]}"
         image = page.image_key  # the stored image the boxes are in
-        data = {ExportFormat.ALTO: lambda: alto.alto_page(doc, page, image),
-                ExportFormat.PAGE: lambda: pagexml.page_xml(doc, page, image),
-                ExportFormat.HOCR: lambda: hocr.hocr_page(doc, page, image),
-                ExportFormat.TXT: lambda: hocr.text_page(page)}[fmt]()
+        data = {ExportFormat.ALTO: partial(alto.alto_page, doc, page, image),
+                ExportFormat.PAGE: partial(pagexml.page_xml, doc, page, image),
+                ExportFormat.HOCR: partial(hocr.hocr_page, doc, page, image),
+                ExportFormat.TXT: partial(hocr.text_page, page)}[fmt]()
         out.append(ExportFile(name, data, mt))
     return out
 

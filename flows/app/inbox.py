@@ -40,7 +40,8 @@ def write_sidecar(target: Path, *, collection: str | None = None, lang: str | No
                   metadata: dict | None = None) -> Path | None:
     """Write `target`'s sidecar atomically (temp file, then rename); None when there is nothing to say."""
     body = {k: v for k, v in {"collection": collection, "lang": lang,
-                              "metadata": {k: v for k, v in (metadata or {}).items() if v not in (None, "", [])}}.items()
+                              "metadata": {k: v for k, v in (metadata or {}).items()
+                                           if v not in (None, "", [])}}.items()
             if v}
     if not body:
         return None

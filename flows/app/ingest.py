@@ -52,6 +52,7 @@ def report_without_reading(jobs: list[FileJob], settings: Settings, collection: 
     for job in jobs:
         plan: DocumentPlan = prepare_document(job, settings, run_id)
         if plan.state not in ("duplicate", "quarantined"):
+            assert plan.document_id is not None, "only a file that could not be recorded has no document"
             repo.quarantine(plan.document_id, "changed while being checked; ingest it again")
             report.files.append(FileResult(job.path, "quarantined", plan.document_id,
                                            error="changed while being checked; ingest it again"))

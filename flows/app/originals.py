@@ -30,14 +30,14 @@ def claim_file_store(settings: Settings) -> None:
     try:
         owner = marker.read_text(encoding="utf-8").split()[0] if marker.is_file() else None
     except (OSError, IndexError) as exc:
-        raise StoreUnavailable(f"image store {root}: owner marker unreadable ({exc})")
+        raise StoreUnavailable(f"image store {root}: owner marker unreadable ({exc})") from exc
     if owner is None:
         try:
             root.mkdir(parents=True, exist_ok=True)
             marker.write_text(f"{me}\n# the image store of the database {_safe_url(settings.db_url)}\n",
                               encoding="utf-8")
         except OSError as exc:
-            raise StoreUnavailable(f"image store {root} is not writable: {exc.strerror or exc}")
+            raise StoreUnavailable(f"image store {root} is not writable: {exc.strerror or exc}") from exc
     elif owner != me:
         raise StoreUnavailable(
             f"image store {root} belongs to another database ({marker} says {owner}, this database is {me}); "

@@ -58,7 +58,8 @@ def start_deployment(document_id: int) -> dict:
     from prefect.deployments import run_deployment
 
     run = run_deployment(DEPLOYMENT, parameters={"document_id": document_id, "ocr": False}, timeout=0)
-    return {"flow_run": str(run.id), "flags": "pending", "alignments": []}
+    # run_deployment is typed sync-or-async (Prefect's sync_compatible); called from sync code it returns a FlowRun
+    return {"flow_run": str(run.id), "flags": "pending", "alignments": []}  # type: ignore[union-attr]
 
 
 def recompute_callable(settings: Settings, environ=os.environ) -> tuple[Callable[[int], dict] | None, str]:
@@ -68,4 +69,5 @@ def recompute_callable(settings: Settings, environ=os.environ) -> tuple[Callable
         return None, "off"
     if mode is RecomputeMode.PREFECT and environ.get("PREFECT_API_URL"):
         return start_deployment, f"deployment {DEPLOYMENT} on {environ['PREFECT_API_URL']}"
-    return (lambda document_id: recompute_in_child(document_id, settings)), "worker thread and child process (no Prefect)"
+    return ((lambda document_id: recompute_in_child(document_id, settings)),
+            "worker thread and child process (no Prefect)")

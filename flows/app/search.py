@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from storage.search import Entry, fold, tokens
 
@@ -14,7 +14,7 @@ from .store import Store
 SNIPPET_CHARS = 180
 
 
-class SearchLang(str, Enum):
+class SearchLang(StrEnum):
     VIE = "vie"
     ENG = "eng"
 

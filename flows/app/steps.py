@@ -207,6 +207,7 @@ def _two_valued(image) -> bool:
 
 def finish_document(plan: DocumentPlan, outcomes: list[PageOutcome], settings: Settings) -> str | None:
     """Stored when every page is; otherwise quarantined with the first page's reason."""
+    assert plan.document_id is not None, "only a plan with a document is finished"
     repo = open_store(settings).documents
     failed = sorted((o for o in outcomes if not o.ok), key=lambda o: o.number)
     if failed:
@@ -236,7 +237,8 @@ def flag_document(document_id: int, settings: Settings) -> int:
         if source != "ocr":
             continue
         skip = reviewed.get(number, [])
-        found = flag_page(number, lines, doc.lang or settings.lang, ambiguities=settings.confusions_path,
+        found = flag_page(number, lines, (doc.lang if doc is not None else None) or settings.lang,
+                          ambiguities=settings.confusions_path,
                           attested=settings.attested_paths or None)
         flags += [f for f in found if not any(a <= (f.line or 0) <= b for a, b in skip)]
     return open_store(settings).flags.replace(document_id, flags, scope="page")
@@ -261,6 +263,7 @@ def reprocess_page(document_id: int, number: int, lang: str, settings: Settings)
     store = FileStore(settings.files_dir)
     image = Image.open(BytesIO(store.read_bytes(page.original_image)))
     reading = ocr_page(image, number=number, file_dpi=page.dpi, options=page_options(settings, lang))
+    assert reading.preprocessed is not None, "an OCR'd page (not a text layer) has its preprocessed image"
     preprocessed = store.put_image(reading.preprocessed, bilevel=_two_valued(reading.preprocessed))
     seconds = time.perf_counter() - started
     repo.save_page(document_id, reading.text, original_image=page.original_image,

@@ -41,8 +41,9 @@ def _open(db_url: str, files_dir: str) -> Store:
 def share_password(settings: Settings) -> None:
     """Settings keep the database password apart from the URL (so that Prefect, which records each
     run's parameters, never sees it); the engine gets it from here, the one door to the database."""
-    if settings.db_password is not None:
-        db.remember_password(settings.db_url, secret(settings.db_password))
+    password = secret(settings.db_password)
+    if password is not None:
+        db.remember_password(settings.db_url, password)
 
 
 def open_store(settings: Settings) -> Store:

@@ -124,7 +124,8 @@ def create_app(settings: Settings, recompute: Callable[[int], dict] | None = Non
 
     async def checked_form(request: Request):
         form = await request.form()
-        if not csrf_ok(request.session.get("csrf"), form.get("csrf_token")):
+        token = form.get("csrf_token")  # a file upload in its place is no token
+        if not csrf_ok(request.session.get("csrf"), token if isinstance(token, str) else None):
             raise HTTPException(403, "the form's security token is missing or stale: reload the page and try again")
         return form
 
@@ -184,6 +185,7 @@ def create_app(settings: Settings, recompute: Callable[[int], dict] | None = Non
         accounts.sign_out(app_store, request.session.get("sid"))  # a session open before in this browser
         request.session.clear()  # a fresh session and token on sign-in
         request.session.update({"sid": result.token, "csrf": new_csrf_token()})
+        assert result.user is not None, "a session token is only issued to a user"
         return RedirectResponse(nxt or home_for(result.user), status_code=303)
 
     @app.post("/logout")
@@ -288,7 +290,7 @@ def create_app(settings: Settings, recompute: Callable[[int], dict] | None = Non
             if len(lines) != len(view.line_texts):
                 raise HTTPException(400, "the form's lines do not match the passage's: reload the page")
             # a fix resolves the flags on the lines it changed; the others wait for their own decision
-            changed = {ln["number"] for ln, old, new in zip(view.lines, view.line_texts, lines)
+            changed = {ln["number"] for ln, old, new in zip(view.lines, view.line_texts, lines, strict=False)
                        if old.strip() != new.strip()}
             flag_ids = [f.id for f in view.flags if f.id in flag_ids and f.line_number in changed]
         try:
@@ -327,7 +329,7 @@ def create_app(settings: Settings, recompute: Callable[[int], dict] | None = Non
             raise HTTPException(404, "no such flag")
         if decision == "accept":
             flag = repo.decide(flag_id, FlagStatus.ACCEPTED, user.name)
-            closed = [flag_id] if flag.status == FlagStatus.ACCEPTED else []
+            closed = [flag_id] if flag is not None and flag.status == FlagStatus.ACCEPTED else []
         elif decision == "dismiss":
             dismissal = queue_repo.dismiss(flag_id, user.name)
             if dismissal is None:
@@ -394,7 +396,7 @@ def create_app(settings: Settings, recompute: Callable[[int], dict] | None = Non
             raise HTTPException(404, "no image for this page")
         from PIL import Image
 
-        img = Image.open(io.BytesIO(store.read_bytes(key)))
+        img: Image.Image = Image.open(io.BytesIO(store.read_bytes(key)))
         if crop:
             box_in = parse_box(crop)
             if box_in is None:

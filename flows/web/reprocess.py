@@ -35,6 +35,7 @@ class Reprocessor:
         return self._pool.submit(self._run, document_id)
 
     def _run(self, document_id: int) -> dict:
+        assert self.recompute is not None, "only submitted when there is a recompute (see submit)"
         with self._lock:
             self._queued.discard(document_id)  # corrections from now on need another run
         try:

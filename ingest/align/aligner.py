@@ -130,7 +130,7 @@ def align_texts(source_units: list[str], target_units: list[str], *, lexicon: Le
             row_vi[j0:j1] = [len(ki & x) for x in tgt_back[j0:j1]]
         if ai:
             row_an[j0:j1] = [len(ai & x) for x in tgt_anchor[j0:j1]]
-        if mtm is not None:
+        if mtm is not None and mt_tokens is not None:  # both or neither (mtm exists when mt_tokens does)
             mtm[i, j0:j1] = [len(mt_tokens[i] & x) for x in tgt_tokens[j0:j1]]
     s = _Side(np.array([len(x) for x in src], float), np.array([len(k) for k in src_keys], float),
               np.array([len(a) for a in src_anchor], float), np.array([is_furniture(x) for x in src]))
@@ -207,8 +207,8 @@ def _dp(n, m, lo, hi, P_en, P_vi, P_an, P_mt, s: _Side, t: _Side, mt_len) -> lis
     while i > 0 or j > 0:
         k = back[i, j]
         a, b = BEADS[k]
-        sim = float(sims[k][i, j - lo[i]]) if a and b else 0.0
-        links.append(Link(tuple(range(i - a, i)), tuple(range(j - b, j)), confidence(a, b, sim), sim))
+        link_sim = float(sims[k][i, j - lo[i]]) if a and b else 0.0
+        links.append(Link(tuple(range(i - a, i)), tuple(range(j - b, j)), confidence(a, b, link_sim), link_sim))
         i, j = i - a, j - b
     links.reverse()
     return links

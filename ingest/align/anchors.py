@@ -79,15 +79,15 @@ def anchors(text: str, lang: str) -> set[str]:
     out |= {f"mo:{a[-5:-3]}" for a in out if a.startswith("d:")} | {f"mo:{a[-2:]}" for a in out if a.startswith("m:")}
     for tok in _NUMBER.findall(rest):
         out.add(f"n:{_number(tok, lang)}")
-    m = _ENUM.match(text)
-    if m:
-        out.add(f"e:{m.group(1).upper()}")
+    enum = _ENUM.match(text)
+    if enum:
+        out.add(f"e:{enum.group(1).upper()}")
     out |= {f"p:{key}" for key in _name_keys(names)}
     return out
 
 
 def _name_keys(found: list[str]) -> dict[str, str]:
-    keys = {}
+    keys: dict[str, str] = {}
     for name in found:
         key = strip_marks(name).lower().replace("-", " ")
         if len(key) >= 5:

@@ -42,7 +42,7 @@ def _fit(line: str, fits: Callable[[str], bool], level: int = 0) -> list[str]:
         return out[:-1]
     parts = (_SENTENCE_END, _SPACE)[level].split(line)
     chunks = [parts[0]]
-    for sep, token in zip(parts[1::2], parts[2::2]):
+    for sep, token in zip(parts[1::2], parts[2::2], strict=False):
         if fits(chunks[-1] + sep + token):
             chunks[-1] += sep + token
         else:

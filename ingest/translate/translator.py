@@ -150,7 +150,7 @@ class Translator:
                     self.down = str(failure)
                     return first_error
                 continue  # this request's texts stay untranslated; the others go on
-            for (_, unit, k), answer in zip(batch, answers):
+            for (_, unit, k), answer in zip(batch, answers, strict=False):
                 unit.done[k] = answer
         return first_error
 
@@ -164,6 +164,7 @@ class Translator:
 
     def _request(self, payload: str, outcome: TranslationOutcome) -> str:
         """One request through deep-translator, retried; raises _Failure."""
+        assert self._client is not None, "requests are only made when a provider is configured (enabled)"
         cfg = self.config
         delay = cfg.backoff
         for attempt in range(cfg.max_retries + 1):

@@ -101,6 +101,6 @@ def _install_transport() -> None:
         for name in ("libre", "google", "deepl", "mymemory"):
             module = importlib.import_module(f"deep_translator.{name}")
             if getattr(module, "requests", None) is requests:
-                module.requests = _Transport()
+                setattr(module, "requests", _Transport())  # noqa: B010 - a module attribute mypy cannot see
 
 

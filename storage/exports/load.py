@@ -15,7 +15,7 @@ from .placement import place_on_words
 
 
 def _lines(page: Page) -> list[ExportLine]:
-    return [ExportLine(tuple(ln.bbox), tuple(
+    return [ExportLine((ln.x0, ln.y0, ln.x1, ln.y1), tuple(
         ExportWord(w.text, (w.x0, w.y0, w.x1, w.y1), w.confidence, w.alternative, w.alternative_confidence or 0.0)
         for w in ln.words), ln.confidence, ln.number) for ln in page.lines]
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from lxml import etree
 
@@ -31,13 +31,13 @@ def _equiv(parent, text: str, conf: float | None) -> None:
 
 def page_xml(doc: ExportDocument, page: ExportPage, image_name: str | None, *,
              now: datetime | None = None) -> bytes:
-    now = (now or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
+    stamp = (now or datetime.now(UTC)).replace(microsecond=0).isoformat()
     root = etree.Element(f"{{{NS}}}PcGts", nsmap={None: NS, "xsi": XSI})
     root.set(f"{{{XSI}}}schemaLocation", SCHEMA_LOCATION)
     meta = _el(root, "Metadata")
     _el(meta, "Creator").text = f"archive-ingest ({page.engine or page.text_source})"
-    _el(meta, "Created").text = now
-    _el(meta, "LastChange").text = now
+    _el(meta, "Created").text = stamp
+    _el(meta, "LastChange").text = stamp
     title = doc.metadata.get("title") or doc.filename
     _el(meta, "Comments").text = (f"document {doc.id} page {page.number}: {title}; "
                                   f"{'raw OCR' if doc.raw else 'reviewed text where a reviewer corrected it'}")

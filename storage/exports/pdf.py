@@ -74,7 +74,7 @@ def _text_layer(pages: list[PdfPageInput], sizes: list[tuple[float, float]], fon
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
     pdf.add_font("body", "", font)
-    for item, (w_pt, h_pt) in zip(pages, sizes):
+    for item, (w_pt, h_pt) in zip(pages, sizes, strict=False):
         pdf.add_page(format=(w_pt, h_pt))
         k = 72.0 / item.dpi
         visible = item.image is None  # a plain text file: show the text itself
@@ -143,8 +143,9 @@ def searchable_pdf(doc: ExportDocument, pages: list[PdfPageInput]) -> bytes:
             sizes.append((w, h))
     text = pikepdf.open(io.BytesIO(_text_layer(pages, sizes, font_path())))
     sources.append(text)
-    for page, layer in zip(out.pages, text.pages):
-        page.add_overlay(out.copy_foreign(layer.as_form_xobject()))
+    for page, layer in zip(out.pages, text.pages, strict=False):
+        # pikepdf's _page.pyi omits rect's default (None: the whole page, as _methods.py defines it)
+        page.add_overlay(out.copy_foreign(layer.as_form_xobject()))  # type: ignore[call-arg]
     icc = out.make_stream(srgb_profile())
     icc["/N"] = 3
     out.Root.OutputIntents = pikepdf.Array([pikepdf.Dictionary(

@@ -51,7 +51,7 @@ def place_on_words(lines: list[ExportLine], text: str) -> tuple[list[ExportLine]
             kept += o.src_end - o.src_start
         elif o.tag == "replace" and o.src_end - o.src_start == o.dest_end - o.dest_start:
             kept += sum(Levenshtein.normalized_similarity(w.text.lower(), t.lower()) >= 0.5
-                        for (_, w), t in zip(ocr[o.src_start:o.src_end], new[o.dest_start:o.dest_end]))
+                        for (_, w), t in zip(ocr[o.src_start:o.src_end], new[o.dest_start:o.dest_end], strict=False))
     if kept < MIN_WORD_MATCH * len(ocr):
         return place_on_lines(lines, text), "lines"
     placed: list[list[ExportWord]] = [[] for _ in lines]
@@ -59,7 +59,7 @@ def place_on_words(lines: list[ExportLine], text: str) -> tuple[list[ExportLine]
     for o in ops:
         src, dst = ocr[o.src_start:o.src_end], new[o.dest_start:o.dest_end]
         if o.tag == "equal":
-            for (i, w), t in zip(src, dst):
+            for (i, w), t in zip(src, dst, strict=False):
                 placed[i].append(w if w.text == t else ExportWord(t, w.bbox, 100.0, reviewed=True))
         elif o.tag == "delete":
             continue
@@ -74,9 +74,9 @@ def place_on_words(lines: list[ExportLine], text: str) -> tuple[list[ExportLine]
             boxes = _split_box(last.bbox, texts)
             host.append(ExportWord(last.text, boxes[0], last.confidence, last.alternative,
                                    last.alternative_confidence, last.reviewed))
-            host += [ExportWord(t, b, 100.0, reviewed=True) for t, b in zip(dst, boxes[1:])]
+            host += [ExportWord(t, b, 100.0, reviewed=True) for t, b in zip(dst, boxes[1:], strict=False)]
         elif len(src) == len(dst):
-            for (i, w), t in zip(src, dst):
+            for (i, w), t in zip(src, dst, strict=False):
                 placed[i].append(ExportWord(t, w.bbox, 100.0, reviewed=True))
         else:
             # n OCR words became m reviewed words: per OCR line, share its part of the span
@@ -92,18 +92,19 @@ def place_on_words(lines: list[ExportLine], text: str) -> tuple[list[ExportLine]
                 start += len(chunk)
                 if chunk:
                     placed[i] += [ExportWord(t, b, 100.0, reviewed=True)
-                                  for t, b in zip(chunk, _split_box(_union([w.bbox for w in ws]), chunk))]
+                                  for t, b in zip(chunk, _split_box(_union([w.bbox for w in ws]), chunk), strict=False)]
     if pending:
         first = next(i for i, ws in enumerate(placed) if ws) if any(placed) else 0
         if placed[first]:
             head = placed[first][0]
             boxes = _split_box(head.bbox, pending + [head.text])
-            placed[first] = ([ExportWord(t, b, 100.0, reviewed=True) for t, b in zip(pending, boxes)]
+            placed[first] = ([ExportWord(t, b, 100.0, reviewed=True) for t, b in zip(pending, boxes, strict=False)]
                              + [ExportWord(head.text, boxes[-1], head.confidence, head.alternative,
                                            head.alternative_confidence, head.reviewed)] + placed[first][1:])
         else:
             return place_on_lines(lines, text), "lines"
-    return [ExportLine(ln.bbox, tuple(ws), ln.confidence, ln.number) for ln, ws in zip(lines, placed)], "words"
+    return [ExportLine(ln.bbox, tuple(ws), ln.confidence, ln.number)
+            for ln, ws in zip(lines, placed, strict=False)], "words"
 
 
 def place_on_lines(lines: list[ExportLine], text: str) -> list[ExportLine]:
@@ -124,6 +125,7 @@ def place_on_lines(lines: list[ExportLine], text: str) -> list[ExportLine]:
             chunk.append(new[k])
             used += len(new[k]) + 1
             k += 1
-        words = tuple(ExportWord(t, b, 100.0, reviewed=True) for t, b in zip(chunk, _split_box(ln.bbox, chunk)))
+        words = tuple(ExportWord(t, b, 100.0, reviewed=True)
+                      for t, b in zip(chunk, _split_box(ln.bbox, chunk), strict=False))
         out.append(ExportLine(ln.bbox, words, 100.0 if words else ln.confidence, ln.number))
     return out
