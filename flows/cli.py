@@ -143,8 +143,8 @@ def ingest(
                                       "language": "English"},
                             missing_reason=None if translation.is_file() else "translation file not found"))
 
-    from ingest.ocr import check_languages
     from ingest.errors import IngestError
+    from ingest.ocr import check_languages
 
     from .app.faults import MissingDependency
 

@@ -19,14 +19,28 @@ from ingest.settings import Settings, load_settings
 from storage.repository import Repository
 
 from . import progress
-from .app.batch import (BatchReport, FileResult, document_confidence, earlier_twin_result, plan_error,
-                        quarantine_after_fault, same_bytes_result)
+from .app.batch import (
+    BatchReport,
+    FileResult,
+    document_confidence,
+    earlier_twin_result,
+    plan_error,
+    quarantine_after_fault,
+    same_bytes_result,
+)
 from .app.faults import one_line
 from .app.ingest import record_run
 from .app.originals import claim_file_store
+from .app.steps import (
+    DocumentPlan,
+    FileJob,
+    PageOutcome,
+    finish_document,
+    ingest_page,
+    pair_and_align,
+    prepare_document,
+)
 from .app.store import open_store
-from .app.steps import (DocumentPlan, FileJob, PageOutcome, finish_document, ingest_page, pair_and_align,
-                    prepare_document)
 
 
 def _transient(task, task_run, state) -> bool:

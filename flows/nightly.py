@@ -11,11 +11,11 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from ingest.ocr import sweep_ocr_temp
 from ingest.settings import load_settings
 
-from .app.originals import check_fixity, claim_file_store, rotating_sample
-from .app.store import open_store
 from .app.inbox import inbox_entries, scan_inbox, settle, settle_manifests
-from .ingest import FileResult, ingest_document, sweep_store
+from .app.originals import check_fixity, claim_file_store, rotating_sample
 from .app.steps import FileJob
+from .app.store import open_store
+from .ingest import FileResult, ingest_document, sweep_store
 
 
 def _report_rows(results: list[FileResult]) -> list[dict]:

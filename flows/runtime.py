@@ -53,8 +53,11 @@ class Engine:
 
         if not self.local:
             return nullcontext()
-        from prefect.settings import (PREFECT_FLOWS_HEARTBEAT_FREQUENCY, PREFECT_LOGGING_TO_API_ENABLED,
-                                      temporary_settings)
+        from prefect.settings import (
+            PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+            PREFECT_LOGGING_TO_API_ENABLED,
+            temporary_settings,
+        )
 
         return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
                                            PREFECT_LOGGING_TO_API_ENABLED: False})

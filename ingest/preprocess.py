@@ -8,6 +8,7 @@ Boxes that OCR reports refer to the final image, which is stored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 import cv2
 import numpy as np
 from PIL import Image

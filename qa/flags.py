@@ -17,11 +17,11 @@ from rapidfuzz.distance import Levenshtein
 
 from ingest.align.anchors import anchors, names
 from ingest.align.textprep import is_furniture, without_insertions
+from ingest.vn_orthography import PUNCTUATION as _EDGE
+from ingest.vn_orthography import is_valid_syllable, load_attested, syllable_key
 
 from .confusions import known_confusions, load_confusions
 from .spelling import SENTENCE_END, unknown_words
-from ingest.vn_orthography import PUNCTUATION as _EDGE
-from ingest.vn_orthography import is_valid_syllable, load_attested, syllable_key
 
 # "critical" is for one flag only, page_unreadable: above every word, line and link flag in the queue.
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}

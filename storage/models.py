@@ -5,7 +5,7 @@ The schema is migrated with Alembic (storage/migrations); change a model, add a 
 
 from __future__ import annotations
 
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import (

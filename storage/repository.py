@@ -10,9 +10,9 @@ import os
 import re
 import socket
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Iterator
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -21,8 +21,23 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from ingest.model import PageText
 
 from . import db
-from .models import (Alignment, Document, DocumentStatus, Flag, FlagDismissal, FlagStatus, IngestRun, Line,
-                     MachineTranslation, Page, Passage, Record, Sentence, Word, utcnow)
+from .models import (
+    Alignment,
+    Document,
+    DocumentStatus,
+    Flag,
+    FlagDismissal,
+    FlagStatus,
+    IngestRun,
+    Line,
+    MachineTranslation,
+    Page,
+    Passage,
+    Record,
+    Sentence,
+    Word,
+    utcnow,
+)
 from .search import index_document
 
 RECORD_FIELDS = (

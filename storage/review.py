@@ -19,8 +19,21 @@ from sqlalchemy.orm import Session, selectinload
 from ingest.paragraphs import join_lines
 
 from .accounts import ROLES, AccountRepository  # noqa: F401  (ROLES: imported from here by callers)
-from .models import (Alignment, AuditEvent, Document, DocumentStatus, Flag, FlagStatus, Line,
-                     Page, Passage, PassageVersion, Record, Sentence, utcnow)
+from .models import (
+    Alignment,
+    AuditEvent,
+    Document,
+    DocumentStatus,
+    Flag,
+    FlagStatus,
+    Line,
+    Page,
+    Passage,
+    PassageVersion,
+    Record,
+    Sentence,
+    utcnow,
+)
 
 RESOLVED = ("accepted", "corrected", "translation_problem")
 # A version made on one OCR reading still applies after a re-read if the passage text is this close

@@ -11,8 +11,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import db
-from .models import (Alignment, Document, DocumentStatus, Flag, FlagDismissal, FlagStatus, Page, Passage, Record,
-                     Sentence)
+from .models import (
+    Alignment,
+    Document,
+    DocumentStatus,
+    Flag,
+    FlagDismissal,
+    FlagStatus,
+    Page,
+    Passage,
+    Record,
+    Sentence,
+)
 from .review import PassageRef
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
-from collections.abc import Iterator
 
 from PIL import Image
 

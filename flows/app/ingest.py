@@ -13,8 +13,8 @@ from ingest.settings import Settings
 from ingest.sources import sha256_file
 from storage.repository import Repository
 
-from .steps import DocumentPlan, FileJob, prepare_document
 from .batch import BatchReport, FileResult
+from .steps import DocumentPlan, FileJob, prepare_document
 from .store import open_store
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from ingest.settings import Settings
-from ingest.settings import secret
+from ingest.settings import Settings, secret
 from storage import db
 from storage.accounts import AccountRepository
 from storage.exports.load import ExportRepository

@@ -24,6 +24,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from flows.app import accounts
 from flows.app.store import open_store
 from ingest.settings import Settings, secret
+from qa.review.strips import line_strips
+from qa.review.strips import suggestions as _suggestions
 from storage.files import FileStore
 from storage.models import FlagStatus, User
 from storage.review import PassageRef
@@ -33,8 +35,6 @@ from .auth import LoginLimiter, csrf_ok, new_csrf_token
 from .inputs import MAX_ID, clean_text, has_nul, parse_box, parse_id
 from .reprocess import Reprocessor
 from .routes_exports import add_export_and_search_routes
-from qa.review.strips import line_strips
-from qa.review.strips import suggestions as _suggestions
 
 HERE = Path(__file__).parent
 REVIEWERS = ("reviewer", "admin")

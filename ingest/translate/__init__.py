@@ -22,10 +22,20 @@ statuses, Retry-After, DeepL header auth), `providers` (deep-translator's client
 classification of their failures) and `translator` (batching, budget, retries, cache).
 """
 
-from .config import (PROVIDERS, REQUEST_CHARS, REQUEST_URL_BYTES, SEPARATOR, MachineMark, MemoryCache,
-                     TranslationCache, TranslationConfig, TranslationOutcome, cache_key)
-from .transport import _deepl_request
+from .config import (
+                     PROVIDERS,
+                     REQUEST_CHARS,
+                     REQUEST_URL_BYTES,
+                     SEPARATOR,
+                     MachineMark,
+                     MemoryCache,
+                     TranslationCache,
+                     TranslationConfig,
+                     TranslationOutcome,
+                     cache_key,
+)
 from .translator import Translator, make_translator
+from .transport import _deepl_request
 
 __all__ = [
     "PROVIDERS", "REQUEST_CHARS", "REQUEST_URL_BYTES", "SEPARATOR", "MachineMark", "MemoryCache",

@@ -9,6 +9,7 @@ import requests
 from .config import PROVIDERS, TranslationConfig
 from .transport import _Exchange
 
+
 def _package_version() -> str:
     try:
         return version("deep-translator")

@@ -10,8 +10,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus
 
-from .config import (REQUEST_CHARS, REQUEST_URL_BYTES, SEPARATOR, MachineMark, MemoryCache, TranslationCache,
-                     TranslationConfig, TranslationOutcome, cache_key)
+from .config import (
+    REQUEST_CHARS,
+    REQUEST_URL_BYTES,
+    SEPARATOR,
+    MachineMark,
+    MemoryCache,
+    TranslationCache,
+    TranslationConfig,
+    TranslationOutcome,
+    cache_key,
+)
 from .providers import _build_client, _classify, _Failure, _one_line, _package_version
 from .segmentation import _segments
 from .transport import _EXCHANGE, _Exchange, _install_transport

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import requests
 
+
 @dataclass
 class _Exchange:
     """One attempt: what the transport is to add, and what it saw."""

@@ -9,8 +9,16 @@ from .. import db
 from ..export import record_metadata
 from ..models import Alignment, Document, Line, Page, Sentence
 from ..review import attached_versions
-from .model import (ExportDocument, ExportLine, ExportPage, ExportPair, ExportPassage, ExportSentence, ExportWord,
-                    SentencePair)
+from .model import (
+    ExportDocument,
+    ExportLine,
+    ExportPage,
+    ExportPair,
+    ExportPassage,
+    ExportSentence,
+    ExportWord,
+    SentencePair,
+)
 from .placement import place_on_words
 
 
