@@ -71,12 +71,13 @@ def export_command(
     if with_original:
         assert output is not None, "--with-original without --out failed above"
         folder = (output if output.is_dir() or not output.suffix else output.parent) / "originals"
-        copied = _copy_originals(settings, store, ids, folder)
-        err.print(f"copied {copied} original(s) to {printable(folder)}", markup=False)
+        originals = _copy_originals(settings, store, ids, folder)
+        err.print(f"copied {len(originals)} original(s) to {printable(folder)}", markup=False)
     if fmt is ExportFormat.JSONL:
         if output and output.is_dir():  # an existing folder: the export goes inside it
             output = output / "records.jsonl"
-        _jsonl(export_documents(store, fmt, ids, raw=raw, words=words), output)
+        _jsonl(export_documents(store, fmt, ids, raw=raw, words=words), output,
+               originals if with_original else None)
         return
     files, skipped = [], 0
     for doc_id, result in export_documents(store, fmt, ids, raw=raw):
@@ -106,7 +107,8 @@ def export_command(
               markup=False)
 
 
-def _jsonl(results, output: Path | None) -> None:
+def _jsonl(results, output: Path | None, originals: dict[int, str] | None = None) -> None:
+    """One record a line; with originals copied beside the export, each record names its copy."""
     target = tmp = None
     if output:
         tmp = output.with_name(f".{output.name}.tmp")
@@ -114,11 +116,16 @@ def _jsonl(results, output: Path | None) -> None:
     stream = target or sys.stdout.buffer
     n = 0
     try:
-        for _, files in results:
+        for doc_id, files in results:
             if isinstance(files, str):
                 continue
             for f in files:
-                stream.write(f.data)
+                data = f.data
+                if originals and doc_id in originals:
+                    record = json.loads(data)
+                    record["original_file"] = originals[doc_id]
+                    data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+                stream.write(data)
                 n += 1
         stream.flush()
     except BaseException:
@@ -134,14 +141,16 @@ def _jsonl(results, output: Path | None) -> None:
         err.print(f"wrote {n} document(s) to {printable(output)}", markup=False)
 
 
-def _copy_originals(settings, store, ids: list[int], folder: Path) -> int:
+def _copy_originals(settings, store, ids: list[int], folder: Path) -> dict[int, str]:
+    """Each document's original copied into ``folder``: its name relative to the export, by id."""
     from .app.originals import export_original
 
-    copied = 0
+    copied = {}
     for doc_id in ids:
         doc = store.documents.get_document(doc_id)
-        if doc is not None and export_original(settings, doc, folder):
-            copied += 1
+        name = export_original(settings, doc, folder) if doc is not None else None
+        if name:
+            copied[doc_id] = name
     return copied
 
 
