@@ -26,6 +26,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ingest.processes import pid_alive
+
 STATE_FILE = "archive-ingest-server.json"
 LOG_FILE = "archive-ingest-server.log"
 
@@ -67,14 +69,6 @@ def healthy(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _read_state(home: Path) -> ServerInfo | None:
@@ -162,7 +156,7 @@ def _is_server(pid: int) -> bool:
     try:
         return b"flows.local_server" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
-        return _alive(pid) if not Path("/proc/self").exists() else False
+        return pid_alive(pid) if not Path("/proc/self").exists() else False
 
 
 def wait_ready(info: ServerInfo, timeout: float) -> None:

@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ingest.processes import pid_alive
+
 
 class FileStore:
     def __init__(self, root: Path | str):
@@ -122,7 +124,7 @@ class FileStore:
             owner, _, pid = journal.stem.rpartition("-")
             if owner != host or not pid.isdigit():
                 continue  # another machine's worker: only it knows whether it is still running
-            if int(pid) != os.getpid() and _pid_alive(int(pid)):
+            if int(pid) != os.getpid() and pid_alive(int(pid)):
                 continue
             for key in journal.read_text(encoding="ascii", errors="replace").split():
                 try:
@@ -155,11 +157,3 @@ class FileStore:
 JOURNAL = ".journal"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from ingest.model import PageText
+from ingest.processes import pid_alive
 
 from . import db
 from .models import (
@@ -65,7 +66,7 @@ class Repository:
             # Runs this host started whose process is gone were killed: say so.
             for old in s.scalars(select(IngestRun).where(IngestRun.status == "running")):
                 owner = old.report or {}
-                if owner.get("host") == socket.gethostname() and not _pid_alive(owner.get("pid")):
+                if owner.get("host") == socket.gethostname() and not pid_alive(owner.get("pid")):
                     old.status, old.finished_at = "interrupted", utcnow()
             run = IngestRun(trigger=trigger, collection=collection, files=files, errors=[],
                             report={"host": socket.gethostname(), "pid": os.getpid()})
@@ -79,7 +80,7 @@ class Repository:
             n = 0
             for run in s.scalars(select(IngestRun).where(IngestRun.status == "running", IngestRun.id != run_id)):
                 owner = run.report or {}
-                if owner.get("host") == socket.gethostname() and not _pid_alive(owner.get("pid")):
+                if owner.get("host") == socket.gethostname() and not pid_alive(owner.get("pid")):
                     continue
                 n += 1
             return n
@@ -509,20 +510,10 @@ def _run_active(s: Session, run_id: int) -> bool:
         return False
     owner = run.report or {}
     if owner.get("host") == socket.gethostname():
-        return _pid_alive(owner.get("pid"))
+        return pid_alive(owner.get("pid"))
     return True
 
 
-def _pid_alive(pid) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def iso(dt: datetime | None) -> str | None:
