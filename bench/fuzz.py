@@ -188,10 +188,10 @@ def jobs_for(files: list[Path], manifests: list[Path], problems: list[str]):
 
 
 def snapshot(settings, document_id: int) -> tuple:
-    from storage.repository import Repository
+    from storage.documents import DocumentRepository
     from storage.files import FileStore
 
-    doc = Repository(settings.db_url).get_document(document_id, full=True)
+    doc = DocumentRepository(settings.db_url).get_document(document_id, full=True)
     store = FileStore(settings.files_dir)
     pages = [(p.number, p.text, p.original_image, p.preprocessed_image, [(l.text, l.confidence) for l in p.lines],
               store.read_bytes(p.original_image)) for p in doc.pages]
@@ -213,8 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_prefect()
     from dataclasses import replace
 
-    from flows.ingest import with_runner
     from flows.app.steps import FileJob
+    from flows.ingest import with_runner
     from ingest.settings import Settings
 
     settings = replace(Settings(), db_url=f"sqlite:///{work}/fuzz.db", files_dir=str(work / "files"), workers=2)

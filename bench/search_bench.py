@@ -58,12 +58,12 @@ def run(db_url: str, passages: int, queries: int, label: str) -> dict:
     from flows.app.search import search
     from flows.app.store import open_store
     from ingest.settings import Settings
-    from storage.repository import Repository
+    from storage.documents import DocumentRepository
     from storage.search import SearchRepository
 
     rng = random.Random(1968)
     texts = {"vie": corpus("vie"), "eng": corpus("eng")}
-    repo = Repository(db_url)
+    repo = DocumentRepository(db_url)
     docs = passages // PER_DOC
     made, indexed = [], []
     for d in range(docs):

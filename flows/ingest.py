@@ -16,7 +16,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from ingest.errors import TransientError
 from ingest.ocr import sweep_ocr_temp
 from ingest.settings import Settings, load_settings
-from storage.repository import Repository
+from storage.documents import DocumentRepository
 
 from . import progress
 from .app.batch import (
@@ -162,7 +162,7 @@ def _finish(plan: DocumentPlan, outcomes: list[PageOutcome], settings: Settings,
     )
 
 
-def sweep_store(repo: Repository, settings: Settings, run_id: int, started: float) -> int:
+def sweep_store(repo: DocumentRepository, settings: Settings, run_id: int, started: float) -> int:
     """Remove what killed runs left in the image store, when no other run is writing to it."""
     from storage.files import FileStore
 

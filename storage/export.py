@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from .documents import RECORD_FIELDS
 from .models import Document
-from .repository import RECORD_FIELDS, iso
 
 
 def record_metadata(doc: Document) -> dict:
@@ -102,3 +104,7 @@ def document_dict(doc: Document, *, with_words: bool = False, alignments=None, s
         "alignments": alignment_dicts(alignments or []),
         "flags": flag_dicts(flags or []),
     }
+
+
+def iso(dt: datetime | None) -> str | None:
+    return dt.isoformat(timespec="seconds") if dt else None

@@ -162,7 +162,7 @@ class ReviewQueue:
     def dismiss(self, flag_id: int, user: str) -> Dismissal | None:
         """'Not an error' on this flag's rule and word: resolve every open flag of that rule on that
         word in the collection, and keep the decision so recomputes do not raise it again."""
-        from .repository import flag_word
+        from .flags import flag_word
 
         with self.sessions.begin() as s:
             flag = s.get(Flag, flag_id)
@@ -197,7 +197,7 @@ class ReviewQueue:
 
     def undo_dismissal(self, dismissal_id: int) -> Dismissal | None:
         """Forget a 'not an error': the flags it closed open again (the next recompute raises new ones)."""
-        from .repository import flag_word
+        from .flags import flag_word
 
         with self.sessions.begin() as s:
             row = s.get(FlagDismissal, dismissal_id)

@@ -20,7 +20,7 @@ from ingest.align.textprep import strip_marks
 
 from . import db
 from .models import Alignment, Document, DocumentStatus, Page, Passage, PassageVersion, Record
-from .review import attach_versions, attached_versions, effective_passages
+from .versions import attach_versions, attached_versions, effective_passages
 
 # Core table (not an ORM model: PostgreSQL adds generated tsvector columns, SQLite an FTS5 twin)
 search_entries = Table(

@@ -36,9 +36,9 @@ def corpus(request, tmp_path_factory):
     settings = Settings(db_url=f"sqlite:///{tmp}/archive.db", files_dir=str(tmp / "files"), workers=1)
     if request.param == "postgresql":
         settings = replace(settings, db_url=request.getfixturevalue("pg_database"))
-        from storage.repository import Repository
+        from storage.documents import DocumentRepository
 
-        with Repository(settings.db_url).sessions.begin() as s:  # shared by the test session
+        with DocumentRepository(settings.db_url).sessions.begin() as s:  # shared by the test session
             s.execute(delete(Document))
     ids = ingest_examples(settings)
     store = open_store(settings)

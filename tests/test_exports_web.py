@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete
 
+from flows.web.auth import hash_password
 from ingest.model import Line, PageText, Passage
 from ingest.settings import Settings
-from flows.web.auth import hash_password
+from storage.documents import DocumentRepository
 from storage.models import Document, User
-from storage.repository import Repository
 from storage.review import PassageRef, ReviewRepository
 from tests.samples import ingest_examples
 from tests.test_review_web import CHROMIUM, PASSWORD, _free_port, login
@@ -43,7 +43,7 @@ def site(request, tmp_path_factory):
     settings = Settings(db_url=f"sqlite:///{tmp}/archive.db", files_dir=str(tmp / "files"), workers=1)
     if request.param == "postgresql":
         settings = replace(settings, db_url=request.getfixturevalue("pg_database"))
-    repo = Repository(settings.db_url)
+    repo = DocumentRepository(settings.db_url)
     with repo.sessions.begin() as s:  # the PostgreSQL database is shared by the test session
         s.execute(delete(Document))
         s.execute(delete(User))
@@ -60,7 +60,7 @@ def site(request, tmp_path_factory):
     review.add_user("sam", "staff", hash_password(PASSWORD))
     vi = ids["cable-417-vi.tif"]
     with repo.sessions() as s:
-        from storage.review import attached_versions
+        from storage.versions import attached_versions
 
         passages, _ = attached_versions(s, vi)
     p, n, text = next(x for x in passages if x[2].startswith("1. Bộ Chính trị"))

@@ -14,8 +14,8 @@ import pytest
 
 from ingest.errors import IngestError
 from ingest.sources import PageLimits, find_input_files, inspect_document, sniff_media_type
+from storage.documents import DocumentRepository
 from storage.files import FileStore
-from storage.repository import Repository
 from tests.conftest import EXAMPLES
 
 
@@ -207,7 +207,7 @@ def test_nul_in_metadata_quarantines_with_one_line_not_pending(db_url, tmp_path)
 
     Image.new("L", (40, 40 + time.time_ns() % 1000), 255).save(scan)
     plan = prepare_document(FileJob(str(scan), metadata={"title": "bad\x00title"}), settings, None)
-    doc = Repository(db_url).get_document(plan.document_id)
+    doc = DocumentRepository(db_url).get_document(plan.document_id)
     assert doc.status != "pending"
     if db_url.startswith("postgresql"):
         assert plan.state == "quarantined" and doc.status == "quarantined"
@@ -246,12 +246,12 @@ def test_read_only_sqlite_database_can_be_read(tmp_path, monkeypatch):
     from storage import db
 
     url = f"sqlite:///{tmp_path}/ro.db"
-    Repository(url).start_run(files=1)
+    DocumentRepository(url).start_run(files=1)
     db.engine(url).dispose()
     db._engine_for.cache_clear()
     monkeypatch.setattr(db, "_read_only", lambda path: True)  # as for a user without write access
     try:
-        repo = Repository(url)
+        repo = DocumentRepository(url)
         assert len(repo.recent_runs()) == 1 and repo.status_counts() == {}
         from sqlalchemy.exc import OperationalError
 

@@ -13,9 +13,9 @@ from tests.conftest import EXAMPLES
 configure_prefect()
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
-from flows.ingest import ingest_batch  # noqa: E402
 from flows.app.steps import FileJob, ingest_page, prepare_document  # noqa: E402
-from storage.repository import Repository  # noqa: E402
+from flows.ingest import ingest_batch  # noqa: E402
+from storage.documents import DocumentRepository  # noqa: E402
 
 pytestmark = pytest.mark.flow
 
@@ -33,7 +33,7 @@ def any_db(request, settings):
     from tests.test_flow import _clear
 
     pg = replace(settings, db_url=request.getfixturevalue("pg_database"))
-    _clear(Repository(pg.db_url))
+    _clear(DocumentRepository(pg.db_url))
     return pg
 
 
@@ -53,7 +53,7 @@ def test_failing_page_fails_its_document_and_the_batch_goes_on(any_db, tmp_path)
     assert state == "quarantined" and reason.startswith("page 1: ") and "\n" not in reason
     assert "AttributeError" not in reason
     assert states[str(nul)][0] == "quarantined" and "NUL" in states[str(nul)][1]
-    repo = Repository(settings.db_url)
+    repo = DocumentRepository(settings.db_url)
     assert repo.status_counts().get("processing", 0) == 0 and repo.status_counts().get("pending", 0) == 0
     assert repo.recent_runs(1)[0].status == "partial"
 
@@ -79,12 +79,12 @@ def test_failed_files_with_identical_bytes_each_get_a_record(settings, tmp_path)
                           settings=settings)
     assert [f.state for f in report.files] == ["quarantined", "quarantined"]
     assert report.files[0].document_id != report.files[1].document_id
-    bad = {d.filename: d.error_reason for d in Repository(settings.db_url).quarantined()}
+    bad = {d.filename: d.error_reason for d in DocumentRepository(settings.db_url).quarantined()}
     assert set(bad) == {"one.pdf", "two.pdf"} and bad["one.pdf"] == bad["two.pdf"]
 
 
 def test_file_another_run_is_reading_is_busy_not_duplicate(settings):
-    repo = Repository(settings.db_url)
+    repo = DocumentRepository(settings.db_url)
     other = repo.start_run(trigger="cli", files=1)  # a live run (this process): it has the file
     scan = EXAMPLES / "cable-418-vi.jpg"
     prepare_document(FileJob(str(scan)), settings, other)
@@ -100,7 +100,7 @@ def test_mean_confidence_after_a_resumed_run_covers_every_page(settings):
     report = ingest_batch([FileJob(scan)], settings=settings)
     [result] = report.files
     assert result.state == "stored" and result.pages == 2
-    doc = Repository(settings.db_url).get_document(plan.document_id)
+    doc = DocumentRepository(settings.db_url).get_document(plan.document_id)
     confs = [p.mean_confidence for p in doc.pages]
     assert first.mean_confidence == confs[0]
     assert result.mean_confidence == round(sum(confs) / 2, 2)

@@ -24,12 +24,13 @@ from sqlalchemy import delete, select
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
+from flows.web.auth import hash_password
 from ingest.settings import Settings
 from qa.flags import Flag as RuleFlag
-from flows.web.auth import hash_password
+from storage.documents import DocumentRepository
 from storage.files import FileStore
+from storage.flags import FlagRepository
 from storage.models import AuditEvent, Document, Flag, LoginFailure, PassageVersion, ReviewSession, User
-from storage.repository import FlagRepository, Repository
 from storage.review import ReviewRepository
 from tests.test_review_store import page
 
@@ -42,7 +43,7 @@ def site(db_url, tmp_path):
     """One stored page with a scan and three flags, two accounts, and the review app on them."""
     from flows.web.app import create_app
 
-    repo = Repository(db_url)
+    repo = DocumentRepository(db_url)
     with repo.sessions.begin() as s:  # the PostgreSQL database is shared by the test session
         for table in (Document, ReviewSession, User, AuditEvent, LoginFailure):
             s.execute(delete(table))

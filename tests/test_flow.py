@@ -13,10 +13,10 @@ from tests.conftest import BAD_REASONS, EXAMPLES
 configure_prefect()
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
-from flows.ingest import ingest_batch, ingest_document  # noqa: E402
 from flows.app.steps import FileJob  # noqa: E402
+from flows.ingest import ingest_batch, ingest_document  # noqa: E402
+from storage.documents import DocumentRepository  # noqa: E402
 from storage.models import Document, Line, Page  # noqa: E402
-from storage.repository import Repository  # noqa: E402
 
 pytestmark = pytest.mark.flow
 
@@ -27,7 +27,7 @@ def harness():
         yield
 
 
-def snapshot(repo: Repository) -> list[tuple]:
+def snapshot(repo: DocumentRepository) -> list[tuple]:
     with repo.sessions() as s:
         pages = s.execute(select(Page.document_id, Page.number, Page.text, Page.original_image)).all()
         lines = s.execute(select(Line.page_id, Line.number, Line.text, Line.confidence)).all()
@@ -42,7 +42,7 @@ def flow_settings(request, settings, tmp_path):
     from dataclasses import replace
 
     pg = replace(settings, db_url=request.getfixturevalue("pg_database"))
-    _clear(Repository(pg.db_url))  # the session's database may hold other tests' rows
+    _clear(DocumentRepository(pg.db_url))  # the session's database may hold other tests' rows
     return pg
 
 
@@ -53,7 +53,7 @@ def test_batch_then_bad_inputs_leave_stored_documents_untouched(flow_settings, b
             FileJob(str(EXAMPLES / "cable-417-en.pdf"), collection="samples", lang="eng")]
     report = ingest_batch(good, settings=settings, collection="samples")
     assert [f.state for f in report.files] == ["stored", "stored"]
-    repo = Repository(settings.db_url)
+    repo = DocumentRepository(settings.db_url)
     before = snapshot(repo)
     doc = repo.get_document(report.files[0].document_id, full=True)
     assert doc.record.record_id == "sample-417" and len(doc.pages) == 2
@@ -105,12 +105,12 @@ def test_two_batches_at_once_on_postgresql(pg_database, tmp_path):
     from ingest.settings import Settings
 
     settings = Settings(db_url=pg_database, files_dir=str(tmp_path / "files"), workers=2)
-    _clear(Repository(settings.db_url))
+    _clear(DocumentRepository(settings.db_url))
     a = [FileJob(str(EXAMPLES / "cable-417-vi.tif")), FileJob(str(EXAMPLES / "cable-418-vi.jpg"))]
     b = [FileJob(str(EXAMPLES / "cable-417-en.pdf")), FileJob(str(EXAMPLES / "cable-418-vi.jpg"))]
     with ThreadPoolExecutor(2) as pool:
         reports = list(pool.map(lambda jobs: ingest_batch(jobs, settings=settings), [a, b]))
-    repo = Repository(settings.db_url)
+    repo = DocumentRepository(settings.db_url)
     assert repo.status_counts() == {"stored": 3}
     states = sorted(f.state for r in reports for f in r.files)
     assert states.count("stored") >= 3 and "quarantined" not in states
@@ -142,7 +142,7 @@ def test_pages_run_on_a_dask_cluster(settings):
     assert [f.state for f in report.files] == ["stored", "stored"]
     workers = {w for f in report.files for w in f.workers}
     assert workers and all(not w.endswith(f":{os.getpid()}") for w in workers)  # not in this process
-    repo = Repository(settings.db_url)
+    repo = DocumentRepository(settings.db_url)
     with repo.sessions() as s:
         assert s.scalar(select(Page.id).where(Page.number == 2).limit(1)) is not None
         assert len(s.execute(select(Page.id)).all()) == 4
@@ -175,7 +175,7 @@ def test_nightly_ingest_moves_scans_and_reports(settings, tmp_path, monkeypatch)
     assert (inbox / ".incoming" / ".tmp-half-copied").exists()  # not touched
     assert not [p for p in inbox.rglob("*") if p.is_file() and not p.name.startswith(".")]
 
-    run = Repository(settings.db_url).recent_runs(1)[0]
+    run = DocumentRepository(settings.db_url).recent_runs(1)[0]
     assert run.trigger == "nightly" and run.report["pages"] == 3 and run.report["mean_confidence"] > 80
     assert run.report["failures"][0]["file"].endswith("torn.tif")
 
@@ -199,8 +199,8 @@ def test_translation_paired_by_manifest_is_aligned_and_exported(settings, tmp_pa
     """The manifest's translation_of pairs the English PDF with the Vietnamese scans; alignment
     runs in the ingest flow; an original without translation waits as 'translation pending'."""
     from ingest.manifest import read_manifest
+    from storage.alignments import AlignmentRepository
     from storage.export import document_dict
-    from storage.repository import AlignmentRepository
 
     rows = read_manifest(EXAMPLES / "manifest.csv")
     jobs = [FileJob(str(r.file), lang=r.lang, metadata=r.metadata) for r in rows]
@@ -215,7 +215,7 @@ def test_translation_paired_by_manifest_is_aligned_and_exported(settings, tmp_pa
     assert passages and all(a.target_document_id == translation for a in rows)
     assert sum(1 for a in sentences if len(a.source_ids) == 1 and a.source_ids == a.target_ids) >= 6
     assert all(0 <= a.score <= 1 and a.method and a.version for a in rows)
-    repo = Repository(settings.db_url)
+    repo = DocumentRepository(settings.db_url)
     assert repo.get_document(original).translation_status == "human"
     assert repo.get_document(ids["cable-418-vi.jpg"]).translation_status == "pending"
     # every sentence points back into its page's passage text
@@ -230,7 +230,7 @@ def test_translation_paired_by_manifest_is_aligned_and_exported(settings, tmp_pa
 def test_machine_draft_through_a_local_libretranslate(settings, tmp_path):
     from dataclasses import replace
 
-    from storage.repository import AlignmentRepository
+    from storage.alignments import AlignmentRepository
     from tests.test_translate import FakeLibre
 
     server = FakeLibre()
@@ -240,7 +240,7 @@ def test_machine_draft_through_a_local_libretranslate(settings, tmp_path):
                               translation_api_key=key)
         report = ingest_batch([FileJob(str(EXAMPLES / "cable-418-vi.jpg"))], settings=mt_settings)
         doc_id = report.files[0].document_id
-        assert Repository(settings.db_url).get_document(doc_id).translation_status == "machine"
+        assert DocumentRepository(settings.db_url).get_document(doc_id).translation_status == "machine"
         assert server.requests  # the draft was asked for
         assert all(r.get("api_key") == [key] for r in server.requests)  # with the key
         # ... which Prefect's record of the run does not keep: it holds the settings as parameters
@@ -261,4 +261,4 @@ def test_machine_draft_through_a_local_libretranslate(settings, tmp_path):
     down = replace(settings, translation_provider="libre", translation_url="http://127.0.0.1:9/")
     report = ingest_batch([FileJob(str(EXAMPLES / "cable-417-vi.tif"))], settings=down)
     assert report.files[0].state == "stored"
-    assert Repository(settings.db_url).get_document(report.files[0].document_id).translation_status == "pending"
+    assert DocumentRepository(settings.db_url).get_document(report.files[0].document_id).translation_status == "pending"

@@ -9,8 +9,9 @@ from sqlalchemy import delete
 
 from ingest.model import Line, PageText, Passage, Word
 from qa.flags import flag_page, page_unreadable
+from storage.documents import DocumentRepository
+from storage.flags import FlagRepository
 from storage.models import Document
-from storage.repository import FlagRepository, Repository
 from storage.review import ReviewRepository
 
 
@@ -58,7 +59,7 @@ def test_flag_document_stores_the_page_flag_first_in_the_queue(db_url, tmp_path)
     from flows.app.steps import flag_document
     from ingest.settings import Settings
 
-    repo = Repository(db_url)
+    repo = DocumentRepository(db_url)
     with repo.sessions.begin() as s:  # the PostgreSQL database is shared by the test session
         s.execute(delete(Document))
     claim = repo.claim(sha256="b" * 64, source_path="/scans/d.jpg", filename="d.jpg", size_bytes=1,

@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import delete, select
 from typer.testing import CliRunner
 
+from flows.web.auth import LoginLimiter, hash_password, verify_password
 from ingest.model import Line, PageText, Passage, Word
 from qa.flags import Flag as RuleFlag
-from flows.web.auth import LoginLimiter, hash_password, verify_password
+from storage.alignments import AlignmentRepository
+from storage.documents import DocumentRepository
+from storage.flags import FlagRepository
 from storage.models import AuditEvent, Document, LoginFailure, PassageVersion, User
-from storage.repository import AlignmentRepository, FlagRepository, Repository
 from storage.review import PassageRef, ReviewRepository
 
 
@@ -31,7 +33,7 @@ def page(texts: list[str]) -> PageText:
 
 @pytest.fixture
 def stored(db_url):
-    repo = Repository(db_url)
+    repo = DocumentRepository(db_url)
     with repo.sessions.begin() as s:  # the PostgreSQL database is shared by the test session
         s.execute(delete(Document))
         s.execute(delete(User))

@@ -26,13 +26,15 @@ from tests.conftest import EXAMPLES
 configure_prefect()
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
-from flows.ingest import ingest_batch  # noqa: E402
 from flows.app.steps import FileJob  # noqa: E402
+from flows.ingest import ingest_batch  # noqa: E402
+from flows.web.auth import hash_password  # noqa: E402
 from ingest.settings import Settings  # noqa: E402
 from qa.flags import Flag as RuleFlag  # noqa: E402
-from flows.web.auth import hash_password  # noqa: E402
+from storage.alignments import AlignmentRepository  # noqa: E402
+from storage.documents import DocumentRepository  # noqa: E402
+from storage.flags import FlagRepository  # noqa: E402
 from storage.models import AuditEvent, Flag, Passage, PassageVersion  # noqa: E402
-from storage.repository import AlignmentRepository, FlagRepository, Repository  # noqa: E402
 from storage.review import PassageRef, ReviewRepository  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -99,7 +101,7 @@ def site(tmp_path_factory):
 
 def _flag_first_passages(settings: Settings, original: int, hostile: int) -> None:
     """Deterministic flags on real stored lines (the rules' own output is tested elsewhere)."""
-    repo = Repository(settings.db_url)
+    repo = DocumentRepository(settings.db_url)
     flags = FlagRepository(settings.db_url)
     doc = repo.get_document(original, full=True)
     page = doc.pages[0]
@@ -355,7 +357,7 @@ def test_a_flags_suggested_word_goes_into_the_text(site, browser):
     import re
 
     settings, original = site["settings"], site["original"]
-    doc = Repository(settings.db_url).get_document(original, full=True)
+    doc = DocumentRepository(settings.db_url).get_document(original, full=True)
     found = None
     for page in doc.pages[::-1]:  # the last page: the other tests correct the first
         for ps in page.passages:
@@ -395,7 +397,7 @@ def test_a_flags_suggested_word_goes_into_the_text(site, browser):
 def _multiline_passage(settings, document_id, lines: int = 3, fresh: bool = False):
     """A passage of the document's last page with at least `lines` lines (the first tests correct
     page 1); `fresh`: one no reviewer has saved a version of yet."""
-    doc = Repository(settings.db_url).get_document(document_id, full=True)
+    doc = DocumentRepository(settings.db_url).get_document(document_id, full=True)
     saved = ReviewRepository(settings.db_url).versions(document_id) if fresh else {}
     for page in doc.pages[::-1]:
         for ps in page.passages:
@@ -613,7 +615,7 @@ def test_a_nightly_record_carries_the_staffs_metadata(site, browser, tmp_path, m
         monkeypatch.setenv(k, str(v))
     result = nightly_ingest()
     assert result["stored"] == 1, result
-    doc = next(d for d in Repository(settings.db_url).iter_documents() if d.filename == "cable-418-vi.jpg")
+    doc = next(d for d in DocumentRepository(settings.db_url).iter_documents() if d.filename == "cable-418-vi.jpg")
     assert doc.collection == "box-18"
     assert Path(doc.source_path) == (tmp_path / "done" / "cable-418-vi.jpg").resolve()
     assert (tmp_path / "done" / "cable-418-vi.jpg.meta.json").is_file()

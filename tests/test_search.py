@@ -17,8 +17,9 @@ from flows.app.search import search, snippet_parts
 from flows.app.store import open_store
 from ingest.model import Line, PageText, Passage, Word
 from ingest.settings import Settings
+from storage.alignments import AlignmentRepository
+from storage.documents import DocumentRepository
 from storage.models import Document
-from storage.repository import AlignmentRepository, Repository
 from storage.review import PassageRef, ReviewRepository
 from storage.search import fold
 
@@ -45,7 +46,7 @@ def page(texts: list[str], number: int = 1) -> PageText:
     return PageText(number, "ocr", tuple(lines), tuple(passages), 2480, 3508, 300, mean_confidence=91.0)
 
 
-def store_doc(repo: Repository, digest: str, texts: list[str], lang: str, collection: str, meta: dict) -> int:
+def store_doc(repo: DocumentRepository, digest: str, texts: list[str], lang: str, collection: str, meta: dict) -> int:
     claim = repo.claim(sha256=digest * 64, source_path=f"/scans/{digest}.tif", filename=f"{digest}.tif",
                        size_bytes=1, collection=collection, lang=lang, run_id=None)
     repo.set_record(claim.document_id, meta)
@@ -58,7 +59,7 @@ def store_doc(repo: Repository, digest: str, texts: list[str], lang: str, collec
 @pytest.fixture
 def indexed(db_url, tmp_path):
     settings = Settings(db_url=db_url, files_dir=str(tmp_path / "files"))
-    repo = Repository(db_url)
+    repo = DocumentRepository(db_url)
     with repo.sessions.begin() as s:  # the PostgreSQL database is shared by the test session
         s.execute(delete(Document))
     vi = store_doc(repo, "a", VI, "vie", "cables", {"record_id": "vn-1", "title": "Điện mật gửi Trung ương Cục"})
@@ -109,7 +110,7 @@ def test_the_index_follows_corrections_rereading_and_reindex(indexed):
     hits = search(store, "Hue").hits
     assert [(h.document, h.passage) for h in hits] == [(vi, 2)]
     assert search(store, "căn cứ").total == 0  # the OCR's words that the reviewer replaced are gone
-    repo = Repository(settings.db_url)
+    repo = DocumentRepository(settings.db_url)
     repo.save_page(other, page(["Một trang đọc lại: Khe Sanh"]), original_image=None, preprocessed_image=None)
     assert search(store, "khe sanh").hits[0].document == other
     assert search(store, "dang do").total == 0

@@ -8,8 +8,8 @@ from sqlalchemy import inspect, text
 
 from ingest.model import Line, PageText, Passage, Step, Word
 from storage import db
+from storage.documents import DocumentRepository
 from storage.files import FileStore
-from storage.repository import Repository
 
 
 def sample_page(number=1, text="Bộ Chính trị"):
@@ -31,7 +31,7 @@ def test_schema_is_migrated_by_alembic(db_url):
 
 
 def test_claim_duplicate_and_resume(db_url):
-    repo = Repository(db_url)
+    repo = DocumentRepository(db_url)
     sha = f"{np.random.default_rng().integers(1 << 62):064x}"
     first = repo.claim(sha256=sha, source_path="/a.tif", filename="a.tif", size_bytes=10, collection="c",
                        lang="vie", run_id=None)
@@ -57,7 +57,7 @@ def test_claim_duplicate_and_resume(db_url):
 
 
 def test_concurrent_claims_of_same_bytes_make_one_document(db_url):
-    repo = Repository(db_url)
+    repo = DocumentRepository(db_url)
     sha = f"{np.random.default_rng().integers(1 << 62):064x}"
     results = []
 
@@ -74,7 +74,7 @@ def test_concurrent_claims_of_same_bytes_make_one_document(db_url):
 
 
 def test_record_metadata_and_missing_file_rows(db_url):
-    repo = Repository(db_url)
+    repo = DocumentRepository(db_url)
     sha = f"{np.random.default_rng().integers(1 << 62):064x}"
     claim = repo.claim(sha256=sha, source_path="/r.tif", filename="r.tif", size_bytes=1, collection=None,
                        lang="vie", run_id=None)
@@ -106,7 +106,7 @@ def test_word_alternatives_are_stored_and_survive_the_migration(db_url):
     again keeps every stored word (the alternatives of older pages are simply unknown)."""
     from alembic import command
 
-    repo = Repository(db_url)
+    repo = DocumentRepository(db_url)
     sha = f"{np.random.default_rng().integers(1 << 62):064x}"
     doc = repo.claim(sha256=sha, source_path="/alt.tif", filename="alt.tif", size_bytes=10, collection="c",
                      lang="vie", run_id=None).document_id

@@ -11,14 +11,14 @@ from pathlib import Path
 
 from ingest.settings import Settings
 from ingest.sources import sha256_file
-from storage.repository import Repository
+from storage.documents import DocumentRepository
 
 from .batch import BatchReport, FileResult
 from .steps import DocumentPlan, FileJob, prepare_document
 from .store import open_store
 
 
-def record_run(repo: Repository, run_id: int, report: BatchReport) -> None:
+def record_run(repo: DocumentRepository, run_id: int, report: BatchReport) -> None:
     repo.finish_run(
         run_id, stored=report.count("stored"), duplicates=report.count("duplicate"),
         quarantined=report.count("quarantined"), pages=sum(f.pages for f in report.files if f.state == "stored"),

@@ -225,7 +225,7 @@ def finish_document(plan: DocumentPlan, outcomes: list[PageOutcome], settings: S
 def flag_document(document_id: int, settings: Settings) -> int:
     """Run the page rules over a stored document's words and store the flags."""
     from qa.flags import flag_page
-    from storage.review import reviewed_lines
+    from storage.versions import reviewed_lines
 
     repo = open_store(settings).documents
     doc = repo.get_document(document_id)

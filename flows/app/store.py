@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from ingest.settings import Settings, secret
 from storage import db
 from storage.accounts import AccountRepository
+from storage.alignments import AlignmentRepository
+from storage.documents import DocumentRepository
 from storage.exports.load import ExportRepository
 from storage.files import FileStore
-from storage.repository import AlignmentRepository, FlagRepository, Repository
+from storage.flags import FlagRepository
 from storage.review import ReviewRepository
 from storage.search import SearchRepository
 
@@ -19,7 +21,7 @@ from storage.search import SearchRepository
 class Store:
     db_url: str
     files_dir: str
-    documents: Repository
+    documents: DocumentRepository
     alignments: AlignmentRepository
     flags: FlagRepository
     review: ReviewRepository
@@ -31,7 +33,7 @@ class Store:
 
 @functools.cache
 def _open(db_url: str, files_dir: str) -> Store:
-    return Store(db_url=db_url, files_dir=files_dir, documents=Repository(db_url),
+    return Store(db_url=db_url, files_dir=files_dir, documents=DocumentRepository(db_url),
                  alignments=AlignmentRepository(db_url), flags=FlagRepository(db_url),
                  review=ReviewRepository(db_url), accounts=AccountRepository(db_url),
                  search=SearchRepository(db_url), exports=ExportRepository(db_url), files=FileStore(files_dir))

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from .. import db
 from ..export import record_metadata
 from ..models import Alignment, Document, Line, Page, Sentence
-from ..review import attached_versions
+from ..versions import attached_versions
 from .model import (
     ExportDocument,
     ExportLine,

@@ -1,4 +1,5 @@
-"""All database reads and writes of the ingest path. Nothing else in the project runs SQL.
+"""Documents as the ingest path writes and reads them: claimed by content, planned, stored page by
+page with lines, words and passages, quarantined or stored. The ingest runs come from RunRepository.
 
 Each write is its own short transaction, so a crash between two leaves the database whole:
 a document still 'processing' is resumed by the next run, never duplicated.
@@ -6,46 +7,23 @@ a document still 'processing' is resumed by the next run, never duplicated.
 
 from __future__ import annotations
 
-import os
-import re
-import socket
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import selectinload
 
 from ingest.model import PageText
-from ingest.processes import pid_alive
 
-from . import db
-from .models import (
-    Alignment,
-    Document,
-    DocumentStatus,
-    Flag,
-    FlagDismissal,
-    FlagStatus,
-    IngestRun,
-    Line,
-    MachineTranslation,
-    Page,
-    Passage,
-    Record,
-    Sentence,
-    Word,
-    utcnow,
-)
+from .models import Document, DocumentStatus, Line, Page, Passage, Record, Word
+from .runs import RunRepository, run_active
 from .search import index_document
 
 RECORD_FIELDS = (
     "record_id", "title", "date", "source_archive", "translator", "rights", "type", "language",
     "subjects", "places", "donors", "translation_of",
 )
-LIST_FIELDS = ("subjects", "places", "donors")
 
 
 @dataclass(frozen=True)
@@ -55,36 +33,10 @@ class Claim:
     status: str  # the document's status before this claim
 
 
-class Repository:
-    def __init__(self, url: str):
-        self.url = url
-        self.sessions: sessionmaker[Session] = db.sessions(url)
+class DocumentRepository(RunRepository):
+    """The ingest path's documents (and, from RunRepository, its runs): one door for a batch."""
 
-    # ---- runs -------------------------------------------------------------------------------
-    def start_run(self, *, trigger: str = "cli", collection: str | None = None, files: int = 0) -> int:
-        with self.sessions.begin() as s:
-            # Runs this host started whose process is gone were killed: say so.
-            for old in s.scalars(select(IngestRun).where(IngestRun.status == "running")):
-                owner = old.report or {}
-                if owner.get("host") == socket.gethostname() and not pid_alive(owner.get("pid")):
-                    old.status, old.finished_at = "interrupted", utcnow()
-            run = IngestRun(trigger=trigger, collection=collection, files=files, errors=[],
-                            report={"host": socket.gethostname(), "pid": os.getpid()})
-            s.add(run)
-            s.flush()
-            return run.id
-
-    def other_active_runs(self, run_id: int) -> int:
-        """Runs still going besides this one (killed runs on this host do not count)."""
-        with self.sessions() as s:
-            n = 0
-            for run in s.scalars(select(IngestRun).where(IngestRun.status == "running", IngestRun.id != run_id)):
-                owner = run.report or {}
-                if owner.get("host") == socket.gethostname() and not pid_alive(owner.get("pid")):
-                    continue
-                n += 1
-            return n
-
+    # ---- the file store's keys ----------------------------------------------------------------
     def referenced_images(self) -> set[str]:
         with self.sessions() as s:
             keys = set(s.scalars(select(Page.original_image).where(Page.original_image.is_not(None))))
@@ -110,20 +62,6 @@ class Repository:
                 out += [(doc_id, f"page {number} preprocessed", preprocessed)] if preprocessed else []
             return sorted(out, key=lambda r: r[0])
 
-    def finish_run(self, run_id: int, *, stored: int, duplicates: int, quarantined: int, pages: int,
-                   errors: list[dict], report: dict | None = None) -> None:
-        with self.sessions.begin() as s:
-            run = s.get_one(IngestRun, run_id)
-            run.finished_at = utcnow()
-            run.status = "partial" if quarantined else "completed"  # partial: some files quarantined
-            run.stored, run.duplicates, run.quarantined, run.pages = stored, duplicates, quarantined, pages
-            run.errors = errors
-            run.report = report or {}
-
-    def recent_runs(self, limit: int = 10) -> list[IngestRun]:
-        with self.sessions() as s:
-            return list(s.scalars(select(IngestRun).order_by(IngestRun.id.desc()).limit(limit)))
-
     # ---- documents --------------------------------------------------------------------------
     def claim(self, *, sha256: str, source_path: str, filename: str, size_bytes: int, collection: str | None,
               lang: str, run_id: int | None) -> Claim:
@@ -138,7 +76,7 @@ class Repository:
                     if run_id is not None and doc.run_id == run_id and doc.source_path != source_path:
                         return Claim(doc.id, "same-run", doc.status)  # another file of this run has these bytes
                     if (doc.status in (DocumentStatus.PENDING, DocumentStatus.PROCESSING)
-                            and doc.run_id not in (None, run_id) and _run_active(s, doc.run_id)):
+                            and doc.run_id not in (None, run_id) and run_active(s, doc.run_id)):
                         return Claim(doc.id, "busy", doc.status)  # another live run has it now
                     before = doc.status
                     doc.source_path, doc.filename, doc.run_id = source_path, filename, run_id
@@ -322,199 +260,3 @@ class Repository:
             q = (select(Document).where(Document.status == DocumentStatus.QUARANTINED)
                  .order_by(Document.updated_at.desc()).limit(limit))
             return list(s.scalars(q))
-
-
-class AlignmentRepository:
-    """Pairs, sentences, alignments and the machine-translation cache."""
-
-    def __init__(self, url: str):
-        self.sessions = db.sessions(url)
-
-    def passages(self, document_id: int) -> list[tuple[int, int, str]]:
-        """(page number, passage number on the page, text) in reading order; a reviewer's latest
-        version of a passage stands in for its OCR text."""
-        from .review import effective_passages
-
-        with self.sessions() as s:
-            return effective_passages(s, document_id)
-
-    def passage_places(self, document_id: int) -> list[tuple[int, int]]:
-        """(page number, first line) of each passage in reading order, as `passages` lists them."""
-        with self.sessions() as s:
-            rows = s.execute(select(Page.number, Passage.first_line).join(Passage, Passage.page_id == Page.id)
-                             .where(Page.document_id == document_id).order_by(Page.number, Passage.number)).all()
-            return [(number, first_line) for number, first_line in rows]
-
-    def pairs_for(self, document_id: int) -> list[tuple[int, int]]:
-        """(original, translation) pairs this stored document takes part in, through record ids."""
-        with self.sessions() as s:
-            rec = s.scalar(select(Record).where(Record.document_id == document_id))
-            if rec is None:
-                return []
-            stored = (select(Record.document_id).join(Document, Document.id == Record.document_id)
-                      .where(Document.status == DocumentStatus.STORED))
-            pairs = []
-            if rec.translation_of:
-                for orig in s.scalars(stored.where(Record.record_id == rec.translation_of)):
-                    pairs.append((orig, document_id))
-            if rec.record_id:
-                for tr in s.scalars(stored.where(Record.translation_of == rec.record_id)):
-                    pairs.append((document_id, tr))
-            return pairs
-
-    def is_translation(self, document_id: int) -> bool:
-        with self.sessions() as s:
-            return bool(s.scalar(select(Record.translation_of).where(Record.document_id == document_id)))
-
-    def save_sentences(self, document_id: int, sentences: list[dict]) -> None:
-        with self.sessions.begin() as s:
-            s.execute(delete(Sentence).where(Sentence.document_id == document_id))
-            s.add_all([Sentence(document_id=document_id, **row) for row in sentences])
-
-    def save_alignment(self, source_id: int, target_id: int, links: dict[str, list], *, method: str, version: str,
-                       target_kind: str = "human") -> None:
-        """Replace the pair's links (levels 'passage' and 'sentence') in one transaction."""
-        with self.sessions.begin() as s:
-            s.execute(delete(Alignment).where(Alignment.source_document_id == source_id,
-                                              Alignment.target_document_id == target_id))
-            for level, items in links.items():
-                for n, link in enumerate(items):
-                    s.add(Alignment(source_document_id=source_id, target_document_id=target_id, level=level,
-                                    number=n, source_ids=list(link.source), target_ids=list(link.target),
-                                    score=round(float(link.score), 4), method=method, version=version,
-                                    target_kind=target_kind))
-            s.get_one(Document, source_id).translation_status = "human"
-
-    def set_translation_status(self, document_id: int, status: str | None) -> None:
-        with self.sessions.begin() as s:
-            s.get_one(Document, document_id).translation_status = status
-
-    def alignments(self, document_id: int) -> list[Alignment]:
-        with self.sessions() as s:
-            q = (select(Alignment).where((Alignment.source_document_id == document_id)
-                                         | (Alignment.target_document_id == document_id))
-                 .order_by(Alignment.target_document_id, Alignment.level, Alignment.number))
-            return list(s.scalars(q))
-
-    def sentences(self, document_id: int) -> list[Sentence]:
-        with self.sessions() as s:
-            return list(s.scalars(select(Sentence).where(Sentence.document_id == document_id)
-                                  .order_by(Sentence.number)))
-
-    # the translation cache protocol of ingest.translate, keyed "provider:src:tgt:sha256"
-    def get(self, key: str) -> str | None:
-        provider, src, tgt, digest = key.split(":", 3)
-        with self.sessions() as s:
-            return s.scalar(select(MachineTranslation.translation).where(
-                MachineTranslation.provider == provider, MachineTranslation.source_lang == src,
-                MachineTranslation.target_lang == tgt, MachineTranslation.text_sha256 == digest))
-
-    def put(self, key: str, text: str) -> None:
-        provider, src, tgt, digest = key.split(":", 3)
-        try:
-            with self.sessions.begin() as s:
-                s.add(MachineTranslation(provider=provider, source_lang=src, target_lang=tgt, text_sha256=digest,
-                                         translation=text))
-        except IntegrityError:
-            pass  # cached meanwhile by another run
-
-
-class FlagRepository:
-    """Flags as rules raise them; a new computation replaces the open flags of the same scope."""
-
-    def __init__(self, url: str):
-        self.sessions = db.sessions(url)
-
-    def replace(self, document_id: int, flags: list, *, scope: str, target_document_id: int | None = None) -> int:
-        """scope 'page' (OCR rules) or 'link' (alignment rules against one translation). A flag
-        raised again (same rule, place and evidence) keeps its row and id, so links to it stay
-        good; one no longer raised is withdrawn, not deleted (its link still finds the passage);
-        one a reviewer already resolved, or dismissed for the collection, is not raised again."""
-        with self.sessions.begin() as s:
-            doc = s.get(Document, document_id)
-            dismissed = {(d.type, d.word) for d in s.scalars(select(FlagDismissal).where(
-                FlagDismissal.collection == ((doc.collection if doc else None) or "")))}
-            q = select(Flag).where(Flag.document_id == document_id)
-            # page rules leave target_document_id empty; alignment rules name the translation
-            q = q.where(Flag.target_document_id.is_(None)) if scope == "page" else q.where(
-                Flag.target_document_id == target_document_id)
-            current: dict[tuple, Flag] = {}
-            resolved = set()
-            for row in s.scalars(q.order_by(Flag.id)):
-                key = _flag_key(row.type, row.level, row.page_number, row.line_number, row.word_number, row.evidence)
-                if row.status in (FlagStatus.OPEN, FlagStatus.WITHDRAWN):
-                    current.setdefault(key, row)
-                else:
-                    resolved.add(key)
-            kept = 0
-            seen = set()
-            for f in flags:
-                key = _flag_key(f.type, f.level, f.page, f.line, f.word, f.evidence)
-                if key in resolved or key in seen or (f.type, flag_word(f.evidence, f.details)) in dismissed:
-                    continue
-                seen.add(key)
-                values = dict(severity=f.severity, rank=SEVERITY_RANK.get(f.severity, 1), link_number=f.link,
-                              bbox=list(f.bbox) if f.bbox else None, details=f.details, status=FlagStatus.OPEN)
-                existing = current.pop(key, None)
-                if existing is None:
-                    s.add(Flag(document_id=document_id, type=f.type, level=f.level, page_number=f.page,
-                               line_number=f.line, word_number=f.word, target_document_id=target_document_id,
-                               evidence=f.evidence, **values))
-                else:
-                    for name, value in values.items():
-                        setattr(existing, name, value)
-                kept += 1
-            for row in current.values():
-                if row.status == FlagStatus.OPEN:
-                    row.status, row.resolved_by, row.resolved_at = FlagStatus.WITHDRAWN, "system", utcnow()
-            return kept
-
-    def flags(self, document_id: int, *, withdrawn: bool = False) -> list[Flag]:
-        """The document's flags, open and resolved (and those no longer raised if `withdrawn`)."""
-        with self.sessions() as s:
-            q = select(Flag).where(Flag.document_id == document_id)
-            if not withdrawn:
-                q = q.where(Flag.status != FlagStatus.WITHDRAWN)
-            return list(s.scalars(q
-                                  .order_by(Flag.rank.desc(), Flag.page_number, Flag.line_number, Flag.id)))
-
-    def count(self, document_ids: list[int] | None = None) -> int:
-        with self.sessions() as s:
-            q = select(func.count()).select_from(Flag).where(Flag.status == "open")
-            if document_ids is not None:
-                q = q.where(Flag.document_id.in_(document_ids))
-            return int(s.scalar(q) or 0)
-
-
-# rank orders the queue; a severity another rule set adds (e.g. "critical") sorts above "high"
-SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
-_QUOTED = re.compile(r"“([^”]+)”")
-
-
-def flag_word(evidence: str, details: dict | None = None) -> str | None:
-    """The word a flag is about: its details' "word", else the first quoted word of its evidence."""
-    if details and details.get("word"):
-        return unicodedata.normalize("NFC", str(details["word"]))
-    m = _QUOTED.search(evidence or "")
-    return unicodedata.normalize("NFC", m.group(1)) if m else None
-
-
-def _flag_key(type_, level, page, line, word, evidence) -> tuple:
-    # links are renumbered on every alignment: their evidence (the text) identifies them
-    return (type_, level, evidence) if level == "link" else (type_, level, page, line, word, evidence)
-
-
-def _run_active(s: Session, run_id: int) -> bool:
-    run = s.get(IngestRun, run_id)
-    if run is None or run.status != "running":
-        return False
-    owner = run.report or {}
-    if owner.get("host") == socket.gethostname():
-        return pid_alive(owner.get("pid"))
-    return True
-
-
-
-
-def iso(dt: datetime | None) -> str | None:
-    return dt.isoformat(timespec="seconds") if dt else None

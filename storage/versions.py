@@ -1,0 +1,125 @@
+"""Reviewers' versions of passages as the rest of the system reads them.
+
+The raw OCR (pages, lines, words, passages) is never written by review. A reviewer's text is a new
+row in `passage_versions`; the text the rest of the system uses for a passage is its latest
+version, else the OCR (`effective_passages`).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import Line, Page, Passage, PassageVersion
+
+# A version made on one OCR reading still applies after a re-read if the passage text is this close
+# (0-100, rapidfuzz ratio); below it the version is kept but shown as detached rather than misapplied.
+REATTACH_SIMILARITY = 85.0
+
+
+@dataclass
+class VersionInfo:
+    version: int
+    kind: str
+    text: str
+    author: str
+    at: str
+
+
+def clean_text(text: str) -> str:
+    """Reviewers type Vietnamese with Telex, VNI or a composed keyboard: store one form. NUL is
+    dropped: it carries nothing in a passage and PostgreSQL cannot store it in text."""
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\x00", "")).strip()
+
+
+def version_info(v: PassageVersion) -> VersionInfo:
+    return VersionInfo(v.version, v.kind, v.text, v.author, v.created_at.isoformat(timespec="seconds"))
+
+
+def current_lines(version: PassageVersion | None, ocr_lines: list[str]) -> list[str]:
+    """The passage's text line by line: the version's lines when it kept them and they still match
+    the OCR's line count, else the OCR's lines (a version made before line-by-line review, or one
+    whose passage was read anew with other lines, has its words spread over the OCR's lines as
+    many per line as the OCR read there)."""
+    if version is None:
+        return list(ocr_lines)
+    if version.lines and len(version.lines) == len(ocr_lines):
+        return list(version.lines)
+    words, out = version.text.split(), []
+    for k, line in enumerate(ocr_lines):
+        take = len(words) if k == len(ocr_lines) - 1 else len(line.split())
+        out.append(" ".join(words[:take]))
+        words = words[take:]
+    return out or [version.text]
+
+
+def latest_versions(s: Session, document_id: int) -> dict[tuple[int, int], PassageVersion]:
+    """Latest version per (page, passage) key as stored (before re-attachment)."""
+    rows = s.scalars(select(PassageVersion).where(PassageVersion.document_id == document_id)
+                     .order_by(PassageVersion.version))
+    latest: dict[tuple[int, int], PassageVersion] = {}
+    for v in rows:
+        latest[(v.page_number, v.passage_number)] = v
+    return latest
+
+
+def attach_versions(passages: list[tuple[int, int, str]],
+                    latest: dict[tuple[int, int], PassageVersion]) -> dict[tuple[int, int], PassageVersion]:
+    """Which version applies to which current passage: same place and same OCR text, else the
+    most similar passage on the same page (the page was read again and passages moved)."""
+    raw = {(p, n): t for p, n, t in passages}
+    out: dict[tuple[int, int], PassageVersion] = {}
+    moved = []
+    for key, v in latest.items():
+        if raw.get(key) == v.base_text:
+            out[key] = v
+        else:
+            moved.append((key, v))
+    for key, v in moved:
+        candidates = [(fuzz.ratio(v.base_text, t), (p, n)) for (p, n), t in raw.items()
+                      if p == key[0] and (p, n) not in out]
+        if candidates:
+            score, best = max(candidates)
+            if score >= REATTACH_SIMILARITY:
+                out[best] = v
+    return out
+
+
+def attached_versions(s: Session, document_id: int):
+    """The document's passages as (page, number, OCR text) in reading order, and the reviewer's
+    version that applies to each, by (page, number)."""
+    rows = s.execute(select(Page.number, Passage.number, Passage.text).join(Passage, Passage.page_id == Page.id)
+                     .where(Page.document_id == document_id).order_by(Page.number, Passage.number)).all()
+    passages = [(page, number, text) for page, number, text in rows]
+    return passages, attach_versions(passages, latest_versions(s, document_id))
+
+
+def effective_passages(s: Session, document_id: int) -> list[tuple[int, int, str]]:
+    passages, attached = attached_versions(s, document_id)
+    return [(p, n, attached[(p, n)].text if (p, n) in attached else t) for p, n, t in passages]
+
+
+def reviewed_lines(s: Session, document_id: int) -> dict[int, list[tuple[int, int]]]:
+    """Line ranges per page where a reviewer's text replaces the OCR: OCR rules stay quiet there.
+    A version kept line by line covers the lines it changed (flags on the others wait for their
+    own decision); an "accept all" or a version of one paragraph covers its whole passage."""
+    _, attached = attached_versions(s, document_id)
+    rows = s.execute(select(Page.id, Page.number, Passage.number, Passage.first_line, Passage.last_line)
+                     .join(Passage, Passage.page_id == Page.id).where(Page.document_id == document_id)).all()
+    out: dict[int, list[tuple[int, int]]] = {}
+    for page_id, p, n, first, last in rows:
+        v = attached.get((p, n))
+        if v is None:
+            continue
+        if v.kind == "correction" and v.lines and len(v.lines) == last - first + 1:
+            ocr = dict(s.execute(select(Line.number, Line.text).where(
+                Line.page_id == page_id, Line.number >= first, Line.number <= last)).all())
+            out.setdefault(p, []).extend((first + k, first + k) for k, text in enumerate(v.lines)
+                                         if text.strip() != (ocr.get(first + k) or "").strip())
+        else:
+            out.setdefault(p, []).append((first, last))
+    return out
