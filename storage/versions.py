@@ -8,17 +8,13 @@ version, else the OCR (`effective_passages`).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import Line, Page, Passage, PassageVersion
-
-# A version made on one OCR reading still applies after a re-read if the passage text is this close
-# (0-100, rapidfuzz ratio); below it the version is kept but shown as detached rather than misapplied.
-REATTACH_SIMILARITY = 85.0
 
 
 @dataclass
@@ -67,26 +63,26 @@ def latest_versions(s: Session, document_id: int) -> dict[tuple[int, int], Passa
     return latest
 
 
+# The rule that re-attaches versions after a page is read again is a review rule, so it lives in qa
+# (qa.review.versions.reattach); storage only reads and writes. The application sets it here once per
+# process (flows.app.store; the tests' conftest does the same).
+AttachRule = Callable[[list[tuple[int, int, str]], dict[tuple[int, int], PassageVersion]],
+                      dict[tuple[int, int], PassageVersion]]
+_attach_rule: AttachRule | None = None
+
+
+def use_attach_rule(rule: AttachRule) -> None:
+    global _attach_rule
+    _attach_rule = rule
+
+
 def attach_versions(passages: list[tuple[int, int, str]],
                     latest: dict[tuple[int, int], PassageVersion]) -> dict[tuple[int, int], PassageVersion]:
-    """Which version applies to which current passage: same place and same OCR text, else the
-    most similar passage on the same page (the page was read again and passages moved)."""
-    raw = {(p, n): t for p, n, t in passages}
-    out: dict[tuple[int, int], PassageVersion] = {}
-    moved = []
-    for key, v in latest.items():
-        if raw.get(key) == v.base_text:
-            out[key] = v
-        else:
-            moved.append((key, v))
-    for key, v in moved:
-        candidates = [(fuzz.ratio(v.base_text, t), (p, n)) for (p, n), t in raw.items()
-                      if p == key[0] and (p, n) not in out]
-        if candidates:
-            score, best = max(candidates)
-            if score >= REATTACH_SIMILARITY:
-                out[best] = v
-    return out
+    """Which version applies to which current passage, by the rule the application set."""
+    if _attach_rule is None:
+        raise RuntimeError("no rule to re-attach reviewers' versions: open storage through "
+                           "flows.app.store, or call storage.versions.use_attach_rule(qa.review.versions.reattach)")
+    return _attach_rule(passages, latest)
 
 
 def attached_versions(s: Session, document_id: int):

@@ -11,6 +11,12 @@ import pytest
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 from ingest.settings import Settings  # noqa: E402
+from qa.review.versions import reattach  # noqa: E402
+from storage.versions import use_attach_rule  # noqa: E402
+
+# what flows.app.store does for the application: tests that build repositories directly read
+# reviewers' versions through the same rule
+use_attach_rule(reattach)
 
 ROOT = Path(__file__).resolve().parents[1]
 from bench.shared import SHARED  # noqa: E402

@@ -6,6 +6,7 @@ import functools
 from dataclasses import dataclass
 
 from ingest.settings import Settings, secret
+from qa.review.versions import reattach
 from storage import db
 from storage.accounts import AccountRepository
 from storage.alignments import AlignmentRepository
@@ -15,6 +16,10 @@ from storage.files import FileStore
 from storage.flags import FlagRepository
 from storage.review import ReviewRepository
 from storage.search import SearchRepository
+from storage.versions import use_attach_rule
+
+# storage reads reviewers' versions through the review rule that re-attaches them after a re-read
+use_attach_rule(reattach)
 
 
 @dataclass(frozen=True)
