@@ -19,7 +19,6 @@ from .models import (
     Alignment,
     AuditEvent,
     Document,
-    DocumentStatus,
     Flag,
     FlagStatus,
     Page,
@@ -45,20 +44,6 @@ class PassageRef:
     document_id: int
     page_number: int
     passage_number: int
-
-
-@dataclass
-class QueueItem:
-    flag_id: int
-    severity: str
-    type: str
-    evidence: str
-    document_id: int
-    filename: str
-    collection: str | None
-    page_number: int | None
-    line_number: int | None
-    level: str
 
 
 @dataclass
@@ -97,26 +82,7 @@ class ReviewRepository(RecordRepository, AccountRepository):
         with self.sessions() as s:
             return {k: version_info(v) for k, v in attached_versions(s, document_id)[1].items()}
 
-    # ---- the queue ----------------------------------------------------------------------------
-    def queue(self, *, collection: str | None = None, document_id: int | None = None, type: str | None = None,
-              limit: int = 200, offset: int = 0, exclude: set[int] | frozenset = frozenset()) -> list[QueueItem]:
-        """Open flags, most severe first, then in reading order."""
-        with self.sessions() as s:
-            q = (select(Flag, Document.filename, Document.collection).join(Document, Document.id == Flag.document_id)
-                 .where(Flag.status == "open", Document.status == DocumentStatus.STORED))
-            if collection:
-                q = q.where(Document.collection == collection)
-            if document_id:
-                q = q.where(Flag.document_id == document_id)
-            if type:
-                q = q.where(Flag.type == type)
-            if exclude:
-                q = q.where(Flag.id.not_in(list(exclude)))
-            q = q.order_by(Flag.rank.desc(), Flag.document_id, Flag.page_number, Flag.line_number, Flag.word_number,
-                           Flag.link_number, Flag.id).limit(limit).offset(offset)
-            return [QueueItem(f.id, f.severity, f.type, f.evidence, f.document_id, fn, coll, f.page_number,
-                              f.line_number, f.level) for f, fn, coll in s.execute(q).all()]
-
+    # ---- the queue (its passages: storage.review_queue) -----------------------------------------
     def queue_filters(self) -> dict:
         with self.sessions() as s:
             open_docs = select(Flag.document_id).where(Flag.status == "open")

@@ -112,7 +112,7 @@ class PassageLocator:
         return PassageRef(flag.document_id, *at) if at else None
 
 
-class ReviewQueue:
+class ReviewQueueRepository:
     def __init__(self, url: str):
         self.sessions = db.sessions(url)
 

@@ -12,7 +12,7 @@ from qa.flags import flag_page, page_unreadable
 from storage.documents import DocumentRepository
 from storage.flags import FlagRepository
 from storage.models import Document
-from storage.review import ReviewRepository
+from storage.review_queue import ReviewQueueRepository
 
 
 def _lines(confidences: list[float], words_per_line: int = 6):
@@ -74,5 +74,6 @@ def test_flag_document_stores_the_page_flag_first_in_the_queue(db_url, tmp_path)
     assert [(f.type, f.severity, f.rank, f.level) for f in on_page_2] == [("page_unreadable", "critical", 4, "page")]
     assert "mean confidence 51" in on_page_2[0].evidence
     assert any(f.page_number == 1 and f.type == "low_confidence" for f in stored)  # page 1: word by word
-    queue = ReviewRepository(db_url).queue(document_id=claim.document_id)
-    assert queue[0].type == "page_unreadable" and len(queue) == len(stored)
+    queue = ReviewQueueRepository(db_url).passages(document_id=claim.document_id)  # one item per passage
+    assert queue[0].severity == "critical" and "page_unreadable" in [f.type for f in queue[0].flags]
+    assert sum(len(item.flags) for item in queue) == len(stored)  # every open flag is in the queue

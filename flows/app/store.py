@@ -15,6 +15,7 @@ from storage.exports.load import ExportRepository
 from storage.files import FileStore
 from storage.flags import FlagRepository
 from storage.review import ReviewRepository
+from storage.review_queue import ReviewQueueRepository
 from storage.search import SearchRepository
 from storage.versions import use_attach_rule
 
@@ -30,6 +31,7 @@ class Store:
     alignments: AlignmentRepository
     flags: FlagRepository
     review: ReviewRepository
+    queue: ReviewQueueRepository  # the review queue, one item per passage
     accounts: AccountRepository
     search: SearchRepository
     exports: ExportRepository
@@ -40,7 +42,8 @@ class Store:
 def _open(db_url: str, files_dir: str) -> Store:
     return Store(db_url=db_url, files_dir=files_dir, documents=DocumentRepository(db_url),
                  alignments=AlignmentRepository(db_url), flags=FlagRepository(db_url),
-                 review=ReviewRepository(db_url), accounts=AccountRepository(db_url),
+                 review=ReviewRepository(db_url), queue=ReviewQueueRepository(db_url),
+                 accounts=AccountRepository(db_url),
                  search=SearchRepository(db_url), exports=ExportRepository(db_url), files=FileStore(files_dir))
 
 

@@ -29,7 +29,7 @@ from qa.review.strips import suggestions as _suggestions
 from storage.files import FileStore
 from storage.models import FlagStatus, User
 from storage.review import PassageRef
-from storage.review_queue import ReviewQueue
+from storage.review_queue import ReviewQueueRepository
 
 from .auth import LoginLimiter, csrf_ok, new_csrf_token
 from .inputs import MAX_ID, clean_text, has_nul, parse_box, parse_id
@@ -62,7 +62,7 @@ def create_app(settings: Settings, recompute: Callable[[int], dict] | None = Non
     """`recompute(document_id)`: what runs (on a worker thread) after a correction; the command
     that starts the app chooses it (flows.app.recompute); None: corrections are not recomputed."""
     repo = open_store(settings).review
-    queue_repo = ReviewQueue(settings.db_url)
+    queue_repo = ReviewQueueRepository(settings.db_url)
     store = FileStore(settings.files_dir)
     app_store = open_store(settings)
     limiter = LoginLimiter(app_store.accounts, settings.login_max_failures, settings.login_window)
