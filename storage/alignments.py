@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from . import db
-from .models import Alignment, Document, DocumentStatus, MachineTranslation, Page, Passage, Record, Sentence
+from .models import Alignment, Document, DocumentStatus, MachineTranslation, PageRow, PassageRow, Record, SentenceRow
 from .versions import effective_passages
 
 
@@ -25,8 +25,10 @@ class AlignmentRepository:
     def passage_places(self, document_id: int) -> list[tuple[int, int]]:
         """(page number, first line) of each passage in reading order, as `passages` lists them."""
         with self.sessions() as s:
-            rows = s.execute(select(Page.number, Passage.first_line).join(Passage, Passage.page_id == Page.id)
-                             .where(Page.document_id == document_id).order_by(Page.number, Passage.number)).all()
+            rows = s.execute(select(PageRow.number, PassageRow.first_line)
+                             .join(PassageRow, PassageRow.page_id == PageRow.id)
+                             .where(PageRow.document_id == document_id)
+                             .order_by(PageRow.number, PassageRow.number)).all()
             return [(number, first_line) for number, first_line in rows]
 
     def pairs_for(self, document_id: int) -> list[tuple[int, int]]:
@@ -52,8 +54,8 @@ class AlignmentRepository:
 
     def save_sentences(self, document_id: int, sentences: list[dict]) -> None:
         with self.sessions.begin() as s:
-            s.execute(delete(Sentence).where(Sentence.document_id == document_id))
-            s.add_all([Sentence(document_id=document_id, **row) for row in sentences])
+            s.execute(delete(SentenceRow).where(SentenceRow.document_id == document_id))
+            s.add_all([SentenceRow(document_id=document_id, **row) for row in sentences])
 
     def save_alignment(self, source_id: int, target_id: int, links: dict[str, list], *, method: str, version: str,
                        target_kind: str = "human") -> None:
@@ -80,10 +82,10 @@ class AlignmentRepository:
                  .order_by(Alignment.target_document_id, Alignment.level, Alignment.number))
             return list(s.scalars(q))
 
-    def sentences(self, document_id: int) -> list[Sentence]:
+    def sentences(self, document_id: int) -> list[SentenceRow]:
         with self.sessions() as s:
-            return list(s.scalars(select(Sentence).where(Sentence.document_id == document_id)
-                                  .order_by(Sentence.number)))
+            return list(s.scalars(select(SentenceRow).where(SentenceRow.document_id == document_id)
+                                  .order_by(SentenceRow.number)))
 
     # the translation cache protocol of ingest.translate, keyed "provider:src:tgt:sha256"
     def get(self, key: str) -> str | None:

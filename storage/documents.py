@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ingest.model import PageText
 
-from .models import Document, DocumentStatus, Line, Page, Passage, Record, Word
+from .models import Document, DocumentStatus, LineRow, PageRow, PassageRow, Record, WordRow
 from .runs import RunRepository, run_active
 from .search import index_document
 
@@ -39,8 +39,8 @@ class DocumentRepository(RunRepository):
     # ---- the file store's keys ----------------------------------------------------------------
     def referenced_images(self) -> set[str]:
         with self.sessions() as s:
-            keys = set(s.scalars(select(Page.original_image).where(Page.original_image.is_not(None))))
-            keys |= set(s.scalars(select(Page.preprocessed_image).where(Page.preprocessed_image.is_not(None))))
+            keys = set(s.scalars(select(PageRow.original_image).where(PageRow.original_image.is_not(None))))
+            keys |= set(s.scalars(select(PageRow.preprocessed_image).where(PageRow.preprocessed_image.is_not(None))))
             keys |= set(s.scalars(select(Document.original_file).where(Document.original_file.is_not(None))))
             return {k for k in keys if k is not None}  # the queries exclude NULL already
 
@@ -52,12 +52,13 @@ class DocumentRepository(RunRepository):
         """(document id, what, file-store key) of every original and page image, by document."""
         with self.sessions() as s:
             docs = select(Document.id, Document.original_file).where(Document.original_file.is_not(None))
-            pages = select(Page.document_id, Page.number, Page.original_image, Page.preprocessed_image)
+            pages = select(PageRow.document_id, PageRow.number, PageRow.original_image, PageRow.preprocessed_image)
             if document_ids is not None:
                 docs = docs.where(Document.id.in_(document_ids))
-                pages = pages.where(Page.document_id.in_(document_ids))
+                pages = pages.where(PageRow.document_id.in_(document_ids))
             out = [(doc_id, "original", key) for doc_id, key in s.execute(docs) if key is not None]
-            for doc_id, number, original, preprocessed in s.execute(pages.order_by(Page.document_id, Page.number)):
+            pages = pages.order_by(PageRow.document_id, PageRow.number)
+            for doc_id, number, original, preprocessed in s.execute(pages):
                 out += [(doc_id, f"page {number} image", original)] if original else []
                 out += [(doc_id, f"page {number} preprocessed", preprocessed)] if preprocessed else []
             return sorted(out, key=lambda r: r[0])
@@ -126,8 +127,8 @@ class DocumentRepository(RunRepository):
         with self.sessions.begin() as s:
             doc = s.get_one(Document, document_id)
             doc.media_type, doc.page_count, doc.status = media_type, page_count, DocumentStatus.PROCESSING
-            s.execute(delete(Page).where(Page.document_id == document_id, Page.number > page_count))
-            done = s.scalars(select(Page.number).where(Page.document_id == document_id)).all()
+            s.execute(delete(PageRow).where(PageRow.document_id == document_id, PageRow.number > page_count))
+            done = s.scalars(select(PageRow.number).where(PageRow.document_id == document_id)).all()
             return set(done)
 
     def set_media_type(self, document_id: int, media_type: str | None) -> None:
@@ -170,8 +171,8 @@ class DocumentRepository(RunRepository):
                   preprocessed_image: str | None, seconds: float | None = None) -> int:
         """Store one page with its lines, words and passages, replacing an earlier copy."""
         with self.sessions.begin() as s:
-            s.execute(delete(Page).where(Page.document_id == document_id, Page.number == page.number))
-            row = Page(
+            s.execute(delete(PageRow).where(PageRow.document_id == document_id, PageRow.number == page.number))
+            row = PageRow(
                 document_id=document_id, number=page.number, original_image=original_image,
                 preprocessed_image=preprocessed_image, dpi=page.dpi, width=page.width, height=page.height,
                 rotation=page.rotation, skew=page.skew,
@@ -181,17 +182,17 @@ class DocumentRepository(RunRepository):
                 seconds=round(seconds, 3) if seconds is not None else None,
             )
             for i, ln in enumerate(page.lines):
-                line = Line(number=i, text=ln.text, x0=ln.bbox[0], y0=ln.bbox[1], x1=ln.bbox[2], y1=ln.bbox[3],
+                line = LineRow(number=i, text=ln.text, x0=ln.bbox[0], y0=ln.bbox[1], x1=ln.bbox[2], y1=ln.bbox[3],
                             confidence=ln.confidence)
                 line.words = [
-                    Word(number=j, text=w.text, x0=w.bbox[0], y0=w.bbox[1], x1=w.bbox[2], y1=w.bbox[3],
+                    WordRow(number=j, text=w.text, x0=w.bbox[0], y0=w.bbox[1], x1=w.bbox[2], y1=w.bbox[3],
                          confidence=w.confidence, alternative=w.alternative,
                          alternative_confidence=w.alternative_confidence)
                     for j, w in enumerate(ln.words)
                 ]
                 row.lines.append(line)
             for i, p in enumerate(page.passages):
-                row.passages.append(Passage(number=i, text=p.text, first_line=p.first_line, last_line=p.last_line,
+                row.passages.append(PassageRow(number=i, text=p.text, first_line=p.first_line, last_line=p.last_line,
                                             x0=p.bbox[0], y0=p.bbox[1], x1=p.bbox[2], y1=p.bbox[3]))
             s.add(row)
             s.flush()
@@ -203,8 +204,8 @@ class DocumentRepository(RunRepository):
         with self.sessions() as s:
             opts = [selectinload(Document.record), selectinload(Document.pages)]
             if full:
-                opts.append(selectinload(Document.pages).selectinload(Page.lines).selectinload(Line.words))
-                opts.append(selectinload(Document.pages).selectinload(Page.passages))
+                opts.append(selectinload(Document.pages).selectinload(PageRow.lines).selectinload(LineRow.words))
+                opts.append(selectinload(Document.pages).selectinload(PageRow.passages))
             return s.scalar(select(Document).where(Document.id == document_id).options(*opts))
 
     def iter_page_words(self, document_id: int) -> Iterator[tuple[int, str | None, list]]:
@@ -212,26 +213,26 @@ class DocumentRepository(RunRepository):
         alternative confidence)])]) one page at a time, as plain tuples: a 300-page document never
         sits in memory as ORM objects."""
         with self.sessions() as s:
-            pages = s.execute(select(Page.id, Page.number, Page.text_source).where(Page.document_id == document_id)
-                              .order_by(Page.number)).all()
+            pages = s.execute(select(PageRow.id, PageRow.number, PageRow.text_source)
+                              .where(PageRow.document_id == document_id).order_by(PageRow.number)).all()
         for page_id, number, source in pages:
             with self.sessions() as s:
-                lines = s.execute(select(Line.id, Line.text, Line.x0, Line.y0, Line.x1, Line.y1)
-                                  .where(Line.page_id == page_id).order_by(Line.number)).all()
+                lines = s.execute(select(LineRow.id, LineRow.text, LineRow.x0, LineRow.y0, LineRow.x1, LineRow.y1)
+                                  .where(LineRow.page_id == page_id).order_by(LineRow.number)).all()
                 words: dict[int, list] = {}
                 for line_id, text, x0, y0, x1, y1, conf, alt, alt_conf in s.execute(
-                        select(Word.line_id, Word.text, Word.x0, Word.y0, Word.x1, Word.y1, Word.confidence,
-                               Word.alternative, Word.alternative_confidence)
-                        .join(Line, Line.id == Word.line_id).where(Line.page_id == page_id)
-                        .order_by(Line.number, Word.number)):
+                        select(WordRow.line_id, WordRow.text, WordRow.x0, WordRow.y0, WordRow.x1, WordRow.y1,
+                               WordRow.confidence, WordRow.alternative, WordRow.alternative_confidence)
+                        .join(LineRow, LineRow.id == WordRow.line_id).where(LineRow.page_id == page_id)
+                        .order_by(LineRow.number, WordRow.number)):
                     words.setdefault(line_id, []).append((text, (x0, y0, x1, y1), conf, alt, alt_conf or 0.0))
             yield number, source, [(t, [a, b, c, d], words.get(lid, [])) for lid, t, a, b, c, d in lines]
 
     def mean_confidence(self, document_id: int) -> float | None:
         """Mean confidence over every stored page of the document (whichever run read it)."""
         with self.sessions() as s:
-            value = s.scalar(select(func.avg(Page.mean_confidence)).where(
-                Page.document_id == document_id, Page.mean_confidence.is_not(None)))
+            value = s.scalar(select(func.avg(PageRow.mean_confidence)).where(
+                PageRow.document_id == document_id, PageRow.mean_confidence.is_not(None)))
             return round(float(value), 2) if value is not None else None
 
     def status_counts(self) -> dict[str, int]:

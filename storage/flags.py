@@ -8,7 +8,7 @@ import unicodedata
 from sqlalchemy import func, select
 
 from . import db
-from .models import Document, Flag, FlagDismissal, FlagStatus, utcnow
+from .models import Document, FlagDismissal, FlagRow, FlagStatus, utcnow
 
 
 class FlagRepository:
@@ -26,13 +26,13 @@ class FlagRepository:
             doc = s.get(Document, document_id)
             dismissed = {(d.type, d.word) for d in s.scalars(select(FlagDismissal).where(
                 FlagDismissal.collection == ((doc.collection if doc else None) or "")))}
-            q = select(Flag).where(Flag.document_id == document_id)
+            q = select(FlagRow).where(FlagRow.document_id == document_id)
             # page rules leave target_document_id empty; alignment rules name the translation
-            q = q.where(Flag.target_document_id.is_(None)) if scope == "page" else q.where(
-                Flag.target_document_id == target_document_id)
-            current: dict[tuple, Flag] = {}
+            q = q.where(FlagRow.target_document_id.is_(None)) if scope == "page" else q.where(
+                FlagRow.target_document_id == target_document_id)
+            current: dict[tuple, FlagRow] = {}
             resolved = set()
-            for row in s.scalars(q.order_by(Flag.id)):
+            for row in s.scalars(q.order_by(FlagRow.id)):
                 key = _flag_key(row.type, row.level, row.page_number, row.line_number, row.word_number, row.evidence)
                 if row.status in (FlagStatus.OPEN, FlagStatus.WITHDRAWN):
                     current.setdefault(key, row)
@@ -49,7 +49,7 @@ class FlagRepository:
                               bbox=list(f.bbox) if f.bbox else None, details=f.details, status=FlagStatus.OPEN)
                 existing = current.pop(key, None)
                 if existing is None:
-                    s.add(Flag(document_id=document_id, type=f.type, level=f.level, page_number=f.page,
+                    s.add(FlagRow(document_id=document_id, type=f.type, level=f.level, page_number=f.page,
                                line_number=f.line, word_number=f.word, target_document_id=target_document_id,
                                evidence=f.evidence, **values))
                 else:
@@ -61,20 +61,20 @@ class FlagRepository:
                     row.status, row.resolved_by, row.resolved_at = FlagStatus.WITHDRAWN, "system", utcnow()
             return kept
 
-    def flags(self, document_id: int, *, withdrawn: bool = False) -> list[Flag]:
+    def flags(self, document_id: int, *, withdrawn: bool = False) -> list[FlagRow]:
         """The document's flags, open and resolved (and those no longer raised if `withdrawn`)."""
         with self.sessions() as s:
-            q = select(Flag).where(Flag.document_id == document_id)
+            q = select(FlagRow).where(FlagRow.document_id == document_id)
             if not withdrawn:
-                q = q.where(Flag.status != FlagStatus.WITHDRAWN)
+                q = q.where(FlagRow.status != FlagStatus.WITHDRAWN)
             return list(s.scalars(q
-                                  .order_by(Flag.rank.desc(), Flag.page_number, Flag.line_number, Flag.id)))
+                                  .order_by(FlagRow.rank.desc(), FlagRow.page_number, FlagRow.line_number, FlagRow.id)))
 
     def count(self, document_ids: list[int] | None = None) -> int:
         with self.sessions() as s:
-            q = select(func.count()).select_from(Flag).where(Flag.status == "open")
+            q = select(func.count()).select_from(FlagRow).where(FlagRow.status == "open")
             if document_ids is not None:
-                q = q.where(Flag.document_id.in_(document_ids))
+                q = q.where(FlagRow.document_id.in_(document_ids))
             return int(s.scalar(q) or 0)
 
 

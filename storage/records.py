@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from . import db
-from .models import Alignment, Document, DocumentStatus, Flag, Page, Record
+from .models import Alignment, Document, DocumentStatus, FlagRow, PageRow, Record
 from .versions import attached_versions, effective_passages
 
 
@@ -53,8 +53,8 @@ class RecordRepository:
                 where.append(cond)
             base = select(Document.id).outerjoin(Record, Record.document_id == Document.id).where(*where)
             total = int(s.scalar(select(func.count()).select_from(base.subquery())) or 0)
-            open_count = (select(Flag.document_id, func.count().label("n")).where(Flag.status == "open")
-                          .group_by(Flag.document_id).subquery())
+            open_count = (select(FlagRow.document_id, func.count().label("n")).where(FlagRow.status == "open")
+                          .group_by(FlagRow.document_id).subquery())
             rows = s.execute(select(Document, func.coalesce(open_count.c.n, 0))
                              .outerjoin(open_count, open_count.c.document_id == Document.id)
                              .where(Document.id.in_(base))
@@ -102,8 +102,8 @@ class RecordRepository:
                                  "score": a.score})
             else:
                 rows = [{"original": [p], "translation": [], "score": None} for p in mine]
-            open_flags = int(s.scalar(select(func.count()).select_from(Flag).where(
-                Flag.document_id == doc.id, Flag.status == "open")) or 0)
+            open_flags = int(s.scalar(select(func.count()).select_from(FlagRow).where(
+                FlagRow.document_id == doc.id, FlagRow.status == "open")) or 0)
             return {"document": doc, "counterpart": other, "role": role, "rows": rows,
                     "fields": record_fields(doc, other, role),
                     "corrected": sorted({k for k, v in versions.items() if v.kind == "correction"}),
@@ -114,7 +114,7 @@ class RecordRepository:
 
     def page_image_key(self, page_id: int, kind: str = "original") -> tuple[str | None, int, int]:
         with self.sessions() as s:
-            page = s.get(Page, page_id)
+            page = s.get(PageRow, page_id)
             if page is None:
                 return None, 0, 0
             key = page.preprocessed_image if kind == "preprocessed" else page.original_image

@@ -19,12 +19,12 @@ from .models import (
     Alignment,
     AuditEvent,
     Document,
-    Flag,
+    FlagRow,
     FlagStatus,
-    Page,
-    Passage,
+    PageRow,
+    PassageRow,
     PassageVersion,
-    Sentence,
+    SentenceRow,
     utcnow,
 )
 from .records import RecordRepository
@@ -60,7 +60,7 @@ class PassageView:
     versions: list[VersionInfo]
     box: tuple[int, int, int, int]  # passage box on the page
     lines: list[dict]  # text, bbox, words [(text, bbox, confidence)]
-    flags: list[Flag]
+    flags: list[FlagRow]
     translation: list[str]  # aligned passages of the translation (effective text)
     translation_document: Document | None
     sentence_pairs: list[tuple[str, str, float, int]] = field(default_factory=list)  # for link flags
@@ -85,24 +85,24 @@ class ReviewRepository(RecordRepository, AccountRepository):
     # ---- the queue (its passages: storage.review_queue) -----------------------------------------
     def queue_filters(self) -> dict:
         with self.sessions() as s:
-            open_docs = select(Flag.document_id).where(Flag.status == "open")
+            open_docs = select(FlagRow.document_id).where(FlagRow.status == "open")
             return {
                 "collections": [c for c in s.scalars(select(Document.collection).distinct()
                                                      .where(Document.id.in_(open_docs))
                                                      .order_by(Document.collection)) if c],
                 "documents": s.execute(select(Document.id, Document.filename).where(Document.id.in_(open_docs))
                                        .order_by(Document.id)).all(),
-                "types": list(s.scalars(select(Flag.type).distinct().where(Flag.status == "open")
-                                        .order_by(Flag.type))),
-                "open": int(s.scalar(select(func.count()).select_from(Flag).where(Flag.status == "open")) or 0),
+                "types": list(s.scalars(select(FlagRow.type).distinct().where(FlagRow.status == "open")
+                                        .order_by(FlagRow.type))),
+                "open": int(s.scalar(select(func.count()).select_from(FlagRow).where(FlagRow.status == "open")) or 0),
             }
 
-    def flag(self, flag_id: int) -> Flag | None:
+    def flag(self, flag_id: int) -> FlagRow | None:
         with self.sessions() as s:
-            return s.get(Flag, flag_id)
+            return s.get(FlagRow, flag_id)
 
     # ---- passages -----------------------------------------------------------------------------
-    def locate(self, flag: Flag) -> PassageRef | None:
+    def locate(self, flag: FlagRow) -> PassageRef | None:
         """The passage a flag points into: by its line, or for a link by the link's sentences."""
         with self.sessions() as s:
             if flag.level == "link":
@@ -119,15 +119,16 @@ class ReviewRepository(RecordRepository, AccountRepository):
                         Alignment.target_document_id == flag.target_document_id, Alignment.level == "sentence",
                         Alignment.number < flag.link_number).order_by(Alignment.number.desc())).all()
                     sent_ids = next((a.source_ids for a in prev if a.source_ids), [0])
-                sent = s.scalar(select(Sentence).where(Sentence.document_id == flag.document_id,
-                                                       Sentence.number == sent_ids[0]))
+                sent = s.scalar(select(SentenceRow).where(SentenceRow.document_id == flag.document_id,
+                                                       SentenceRow.number == sent_ids[0]))
                 return PassageRef(flag.document_id, sent.page_number, sent.passage_number) if sent else None
-            page = s.scalar(select(Page).where(Page.document_id == flag.document_id,
-                                               Page.number == flag.page_number))
+            page = s.scalar(select(PageRow).where(PageRow.document_id == flag.document_id,
+                                               PageRow.number == flag.page_number))
             if page is None:
                 return None
             line = flag.line_number or 0
-            passages = list(s.scalars(select(Passage).where(Passage.page_id == page.id).order_by(Passage.number)))
+            passages = list(s.scalars(select(PassageRow).where(PassageRow.page_id == page.id)
+                                      .order_by(PassageRow.number)))
             hit = next((p for p in passages if p.first_line <= line <= p.last_line), None)
             hit = hit or (passages[0] if passages else None)
             return PassageRef(flag.document_id, page.number, hit.number) if hit else None
@@ -136,8 +137,9 @@ class ReviewRepository(RecordRepository, AccountRepository):
         with self.sessions() as s:
             doc = s.scalar(select(Document).where(Document.id == ref.document_id)
                            .options(selectinload(Document.record)))
-            page = s.scalar(select(Page).where(Page.document_id == ref.document_id, Page.number == ref.page_number)
-                            .options(selectinload(Page.lines), selectinload(Page.passages)))
+            page = s.scalar(select(PageRow)
+                            .where(PageRow.document_id == ref.document_id, PageRow.number == ref.page_number)
+                            .options(selectinload(PageRow.lines), selectinload(PageRow.passages)))
             if doc is None or page is None:
                 return None
             passage = next((p for p in page.passages if p.number == ref.passage_number), None)
@@ -168,18 +170,18 @@ class ReviewRepository(RecordRepository, AccountRepository):
                 box=(passage.x0, passage.y0, passage.x1, passage.y1), lines=lines, flags=flags,
                 translation=translation, translation_document=tdoc, sentence_pairs=pairs)
 
-    def _passage_flags_and_translation(self, s: Session, doc: Document, page_number: int, passage: Passage,
+    def _passage_flags_and_translation(self, s: Session, doc: Document, page_number: int, passage: PassageRow,
                                        doc_index: int):
-        first = passage.number == min(p.number for p in s.scalars(select(Passage).where(
-            Passage.page_id == passage.page_id)))
-        on_lines = (Flag.line_number >= passage.first_line) & (Flag.line_number <= passage.last_line)
-        page_flags = list(s.scalars(select(Flag).where(
-            Flag.document_id == doc.id, Flag.level != "link", Flag.page_number == page_number,
-            Flag.status != FlagStatus.WITHDRAWN,
+        first = passage.number == min(p.number for p in s.scalars(select(PassageRow).where(
+            PassageRow.page_id == passage.page_id)))
+        on_lines = (FlagRow.line_number >= passage.first_line) & (FlagRow.line_number <= passage.last_line)
+        page_flags = list(s.scalars(select(FlagRow).where(
+            FlagRow.document_id == doc.id, FlagRow.level != "link", FlagRow.page_number == page_number,
+            FlagRow.status != FlagStatus.WITHDRAWN,
             # a page-level flag ("page unreadable") shows on the page's first passage
-            (on_lines | Flag.line_number.is_(None)) if first else on_lines)
-            .order_by(Flag.rank.desc(), Flag.line_number, Flag.word_number)))
-        sentences = {x.number: x for x in s.scalars(select(Sentence).where(Sentence.document_id == doc.id))}
+            (on_lines | FlagRow.line_number.is_(None)) if first else on_lines)
+            .order_by(FlagRow.rank.desc(), FlagRow.line_number, FlagRow.word_number)))
+        sentences = {x.number: x for x in s.scalars(select(SentenceRow).where(SentenceRow.document_id == doc.id))}
         in_passage = {n for n, x in sentences.items()
                       if x.page_number == page_number and x.passage_number == passage.number}
         link_flags, pairs, translation, tdoc = [], [], [], None
@@ -187,16 +189,16 @@ class ReviewRepository(RecordRepository, AccountRepository):
             Alignment.source_document_id == doc.id).order_by(Alignment.id.desc()).limit(1))
         if target_id is not None:
             tdoc = s.get(Document, target_id)
-            tsent = {x.number: x for x in s.scalars(select(Sentence).where(Sentence.document_id == target_id))}
+            tsent = {x.number: x for x in s.scalars(select(SentenceRow).where(SentenceRow.document_id == target_id))}
             links = list(s.scalars(select(Alignment).where(
                 Alignment.source_document_id == doc.id, Alignment.target_document_id == target_id)
                 .order_by(Alignment.level, Alignment.number)))
             mine = [a for a in links if a.level == "sentence" and set(a.source_ids) & in_passage]
             mine_numbers = {a.number for a in mine}
-            link_flags = list(s.scalars(select(Flag).where(
-                Flag.document_id == doc.id, Flag.level == "link", Flag.target_document_id == target_id,
-                Flag.status != FlagStatus.WITHDRAWN, Flag.link_number.in_(mine_numbers))
-                .order_by(Flag.rank.desc(), Flag.link_number)))
+            link_flags = list(s.scalars(select(FlagRow).where(
+                FlagRow.document_id == doc.id, FlagRow.level == "link", FlagRow.target_document_id == target_id,
+                FlagRow.status != FlagStatus.WITHDRAWN, FlagRow.link_number.in_(mine_numbers))
+                .order_by(FlagRow.rank.desc(), FlagRow.link_number)))
             flagged = {f.link_number for f in link_flags}
             pairs = [(" ".join(sentences[i].text for i in a.source_ids if i in sentences),
                       " ".join(tsent[j].text for j in a.target_ids if j in tsent), a.score, a.number)
@@ -219,9 +221,9 @@ class ReviewRepository(RecordRepository, AccountRepository):
         text = clean_text(text)
         try:
             with self.sessions.begin() as s:
-                raw = s.scalar(select(Passage.text).join(Page, Page.id == Passage.page_id).where(
-                    Page.document_id == ref.document_id, Page.number == ref.page_number,
-                    Passage.number == ref.passage_number))
+                raw = s.scalar(select(PassageRow.text).join(PageRow, PageRow.id == PassageRow.page_id).where(
+                    PageRow.document_id == ref.document_id, PageRow.number == ref.page_number,
+                    PassageRow.number == ref.passage_number))
                 if raw is None:
                     raise LookupError("no such passage")
                 current = attached_versions(s, ref.document_id)[1].get((ref.page_number, ref.passage_number))
@@ -261,10 +263,10 @@ class ReviewRepository(RecordRepository, AccountRepository):
                              passage_number=ref.passage_number if ref else None, flag_ids=list(flag_ids), note=note))
             return n
 
-    def decide(self, flag_id: int, status: str, user: str) -> Flag | None:
+    def decide(self, flag_id: int, status: str, user: str) -> FlagRow | None:
         """One flag's decision (accept: not an error here); the passage's text is not touched."""
         with self.sessions.begin() as s:
-            flag = s.get(Flag, flag_id)
+            flag = s.get(FlagRow, flag_id)
             if flag is None or flag.status != FlagStatus.OPEN:
                 return flag
             flag.status, flag.resolved_by, flag.resolved_at = status, user, utcnow()
@@ -278,9 +280,10 @@ class ReviewRepository(RecordRepository, AccountRepository):
         if not flag_ids:
             return 0
         # an UPDATE gives a CursorResult (which has rowcount); Session.execute is typed as the general Result
-        return cast(CursorResult, s.execute(update(Flag).where(Flag.document_id == document_id, Flag.id.in_(flag_ids),
-                                                               Flag.status == "open")
-                                            .values(status=status, resolved_by=user, resolved_at=utcnow()))).rowcount
+        return cast(CursorResult, s.execute(
+            update(FlagRow).where(FlagRow.document_id == document_id, FlagRow.id.in_(flag_ids),
+                                  FlagRow.status == FlagStatus.OPEN)
+            .values(status=status, resolved_by=user, resolved_at=utcnow()))).rowcount
 
     def audit(self, user: str, action: str, *, document_id: int | None = None, note: str | None = None,
               ref: PassageRef | None = None, flag_ids: list[int] | None = None) -> None:

@@ -15,13 +15,13 @@ from .models import (
     Alignment,
     Document,
     DocumentStatus,
-    Flag,
     FlagDismissal,
+    FlagRow,
     FlagStatus,
-    Page,
-    Passage,
+    PageRow,
+    PassageRow,
     Record,
-    Sentence,
+    SentenceRow,
 )
 from .review import PassageRef
 
@@ -73,14 +73,14 @@ class PassageLocator:
     def _page_passages(self, document_id: int, page_number: int) -> list[tuple[int, int, int]]:
         key = (document_id, page_number)
         if key not in self._passages:
-            rows = self.s.execute(select(Passage.number, Passage.first_line, Passage.last_line)
-                                  .join(Page, Page.id == Passage.page_id)
-                                  .where(Page.document_id == document_id, Page.number == page_number)
-                                  .order_by(Passage.number)).all()
+            rows = self.s.execute(select(PassageRow.number, PassageRow.first_line, PassageRow.last_line)
+                                  .join(PageRow, PageRow.id == PassageRow.page_id)
+                                  .where(PageRow.document_id == document_id, PageRow.number == page_number)
+                                  .order_by(PassageRow.number)).all()
             self._passages[key] = [(number, first, last) for number, first, last in rows]
         return self._passages[key]
 
-    def locate(self, flag: Flag) -> PassageRef | None:
+    def locate(self, flag: FlagRow) -> PassageRef | None:
         if flag.level == "link":
             return self._locate_link(flag)
         if flag.page_number is None:
@@ -90,7 +90,7 @@ class PassageLocator:
         hit = next((n for n, a, b in passages if a <= line <= b), passages[0][0] if passages else None)
         return PassageRef(flag.document_id, flag.page_number, hit) if hit is not None else None
 
-    def _locate_link(self, flag: Flag) -> PassageRef | None:
+    def _locate_link(self, flag: FlagRow) -> PassageRef | None:
         key = (flag.document_id, flag.target_document_id or 0)
         if key not in self._links:
             self._links[key] = {a.number: a.source_ids for a in self.s.scalars(select(Alignment).where(
@@ -107,7 +107,7 @@ class PassageLocator:
         if flag.document_id not in self._sentences:
             self._sentences[flag.document_id] = {
                 x.number: (x.page_number, x.passage_number)
-                for x in self.s.scalars(select(Sentence).where(Sentence.document_id == flag.document_id))}
+                for x in self.s.scalars(select(SentenceRow).where(SentenceRow.document_id == flag.document_id))}
         at = self._sentences[flag.document_id].get(ids[0])
         return PassageRef(flag.document_id, *at) if at else None
 
@@ -121,20 +121,20 @@ class ReviewQueueRepository:
         """Passages with open flags, most severe first, then in reading order; `exclude` holds
         passage keys ("doc/page/passage") the reviewer skipped this session."""
         with self.sessions() as s:
-            q = (select(Flag, Document.filename, Document.collection, Document.lang, Record.title)
-                 .join(Document, Document.id == Flag.document_id)
+            q = (select(FlagRow, Document.filename, Document.collection, Document.lang, Record.title)
+                 .join(Document, Document.id == FlagRow.document_id)
                  .outerjoin(Record, Record.document_id == Document.id)
-                 .where(Flag.status == FlagStatus.OPEN, Document.status == DocumentStatus.STORED))
+                 .where(FlagRow.status == FlagStatus.OPEN, Document.status == DocumentStatus.STORED))
             if collection:
                 q = q.where(Document.collection == collection)
             if document_id:
-                q = q.where(Flag.document_id == document_id)
+                q = q.where(FlagRow.document_id == document_id)
             if type:
-                q = q.where(Flag.type == type)
+                q = q.where(FlagRow.type == type)
             if lang:
                 q = q.where(Document.lang.startswith(lang))
-            q = q.order_by(Flag.document_id, Flag.page_number, Flag.line_number, Flag.word_number, Flag.link_number,
-                           Flag.rank.desc(), Flag.id)
+            q = q.order_by(FlagRow.document_id, FlagRow.page_number, FlagRow.line_number, FlagRow.word_number,
+                           FlagRow.link_number, FlagRow.rank.desc(), FlagRow.id)
             locator = PassageLocator(s)
             items: dict[PassageRef, PassageItem] = {}
             for f, filename, coll, doc_lang, title in s.execute(q).all():
@@ -154,7 +154,7 @@ class ReviewQueueRepository:
             it.position = n
         return [it for it in ordered if it.key not in exclude]
 
-    def locate(self, flag: Flag) -> PassageRef | None:
+    def locate(self, flag: FlagRow) -> PassageRef | None:
         with self.sessions() as s:
             return PassageLocator(s).locate(flag)
 
@@ -165,7 +165,7 @@ class ReviewQueueRepository:
         from .flags import flag_word
 
         with self.sessions.begin() as s:
-            flag = s.get(Flag, flag_id)
+            flag = s.get(FlagRow, flag_id)
             if flag is None or flag.level != "word":
                 return None
             word = flag_word(flag.evidence, flag.details)
@@ -184,8 +184,8 @@ class ReviewQueueRepository:
                     return self.dismiss(flag_id, user)
             same_coll = select(Document.id).where(Document.collection == coll) if coll else \
                 select(Document.id).where(Document.collection.is_(None) | (Document.collection == ""))
-            for other in s.scalars(select(Flag).where(Flag.status == FlagStatus.OPEN, Flag.type == flag.type,
-                                                      Flag.level == "word", Flag.document_id.in_(same_coll))):
+            for other in s.scalars(select(FlagRow).where(FlagRow.status == FlagStatus.OPEN, FlagRow.type == flag.type,
+                                                      FlagRow.level == "word", FlagRow.document_id.in_(same_coll))):
                 if flag_word(other.evidence, other.details) == word:
                     other.status, other.resolved_by = FlagStatus.DISMISSED, user
             return _dismissal(row)
@@ -206,8 +206,8 @@ class ReviewQueueRepository:
             gone = _dismissal(row)
             same_coll = select(Document.id).where(Document.collection == row.collection) if row.collection else \
                 select(Document.id).where(Document.collection.is_(None) | (Document.collection == ""))
-            for f in s.scalars(select(Flag).where(Flag.status == FlagStatus.DISMISSED, Flag.type == row.type,
-                                                  Flag.document_id.in_(same_coll))):
+            for f in s.scalars(select(FlagRow).where(FlagRow.status == FlagStatus.DISMISSED, FlagRow.type == row.type,
+                                                  FlagRow.document_id.in_(same_coll))):
                 if flag_word(f.evidence, f.details) == row.word:
                     f.status, f.resolved_by, f.resolved_at = FlagStatus.OPEN, None, None
             s.execute(delete(FlagDismissal).where(FlagDismissal.id == dismissal_id))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ingest.align.textprep import strip_marks
 
 from . import db
-from .models import Alignment, Document, DocumentStatus, Page, Passage, PassageVersion, Record
+from .models import Alignment, Document, DocumentStatus, PageRow, PassageRow, PassageVersion, Record
 from .versions import attach_versions, attached_versions, effective_passages
 
 # Core table (not an ORM model: PostgreSQL adds generated tsvector columns, SQLite an FTS5 twin)
@@ -131,9 +131,9 @@ def reindex_all(s: Session) -> int:
     docs = s.scalars(select(Document).where(Document.status == DocumentStatus.STORED).order_by(Document.id)).all()
     stored = {d.id for d in docs}
     passages: dict[int, list] = {}
-    for doc_id, p, n, t in s.execute(select(Page.document_id, Page.number, Passage.number, Passage.text)
-                                     .join(Passage, Passage.page_id == Page.id)
-                                     .order_by(Page.document_id, Page.number, Passage.number)):
+    for doc_id, p, n, t in s.execute(select(PageRow.document_id, PageRow.number, PassageRow.number, PassageRow.text)
+                                     .join(PassageRow, PassageRow.page_id == PageRow.id)
+                                     .order_by(PageRow.document_id, PageRow.number, PassageRow.number)):
         if doc_id in stored:
             passages.setdefault(doc_id, []).append((p, n, t))
     latest: dict[int, dict] = {}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Line, Page, Passage, PassageVersion
+from .models import LineRow, PageRow, PassageRow, PassageVersion
 
 
 @dataclass
@@ -88,8 +88,9 @@ def attach_versions(passages: list[tuple[int, int, str]],
 def attached_versions(s: Session, document_id: int):
     """The document's passages as (page, number, OCR text) in reading order, and the reviewer's
     version that applies to each, by (page, number)."""
-    rows = s.execute(select(Page.number, Passage.number, Passage.text).join(Passage, Passage.page_id == Page.id)
-                     .where(Page.document_id == document_id).order_by(Page.number, Passage.number)).all()
+    rows = s.execute(select(PageRow.number, PassageRow.number, PassageRow.text)
+                     .join(PassageRow, PassageRow.page_id == PageRow.id).where(PageRow.document_id == document_id)
+                     .order_by(PageRow.number, PassageRow.number)).all()
     passages = [(page, number, text) for page, number, text in rows]
     return passages, attach_versions(passages, latest_versions(s, document_id))
 
@@ -104,16 +105,18 @@ def reviewed_lines(s: Session, document_id: int) -> dict[int, list[tuple[int, in
     A version kept line by line covers the lines it changed (flags on the others wait for their
     own decision); an "accept all" or a version of one paragraph covers its whole passage."""
     _, attached = attached_versions(s, document_id)
-    rows = s.execute(select(Page.id, Page.number, Passage.number, Passage.first_line, Passage.last_line)
-                     .join(Passage, Passage.page_id == Page.id).where(Page.document_id == document_id)).all()
+    rows = s.execute(select(PageRow.id, PageRow.number, PassageRow.number, PassageRow.first_line,
+                            PassageRow.last_line)
+                     .join(PassageRow, PassageRow.page_id == PageRow.id)
+                     .where(PageRow.document_id == document_id)).all()
     out: dict[int, list[tuple[int, int]]] = {}
     for page_id, p, n, first, last in rows:
         v = attached.get((p, n))
         if v is None:
             continue
         if v.kind == "correction" and v.lines and len(v.lines) == last - first + 1:
-            ocr = dict(s.execute(select(Line.number, Line.text).where(
-                Line.page_id == page_id, Line.number >= first, Line.number <= last)).all())
+            ocr = dict(s.execute(select(LineRow.number, LineRow.text).where(
+                LineRow.page_id == page_id, LineRow.number >= first, LineRow.number <= last)).all())
             out.setdefault(p, []).extend((first + k, first + k) for k, text in enumerate(v.lines)
                                          if text.strip() != (ocr.get(first + k) or "").strip())
         else:

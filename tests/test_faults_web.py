@@ -30,7 +30,7 @@ from qa.flags import Flag as RuleFlag
 from storage.documents import DocumentRepository
 from storage.files import FileStore
 from storage.flags import FlagRepository
-from storage.models import AuditEvent, Document, Flag, LoginFailure, PassageVersion, ReviewSession, User
+from storage.models import AuditEvent, Document, FlagRow, LoginFailure, PassageVersion, ReviewSession, User
 from storage.review import ReviewRepository
 from tests.test_review_store import page
 
@@ -65,7 +65,7 @@ def site(db_url, tmp_path):
     app = create_app(settings)
     with repo.sessions() as s:
         page_id = repo.get_document(claim.document_id, full=True).pages[0].id
-        flag_ids = sorted(s.scalars(select(Flag.id).where(Flag.document_id == claim.document_id)))
+        flag_ids = sorted(s.scalars(select(FlagRow.id).where(FlagRow.document_id == claim.document_id)))
     yield {"app": app, "db_url": db_url, "document": claim.document_id, "page_id": page_id, "flags": flag_ids,
            "repo": accounts}
     app.state.reprocessor.shutdown()

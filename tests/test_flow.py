@@ -16,7 +16,7 @@ from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 from flows.app.steps import FileJob  # noqa: E402
 from flows.ingest import ingest_batch, ingest_document  # noqa: E402
 from storage.documents import DocumentRepository  # noqa: E402
-from storage.models import Document, Line, Page  # noqa: E402
+from storage.models import Document, LineRow, PageRow  # noqa: E402
 
 pytestmark = pytest.mark.flow
 
@@ -29,8 +29,8 @@ def harness():
 
 def snapshot(repo: DocumentRepository) -> list[tuple]:
     with repo.sessions() as s:
-        pages = s.execute(select(Page.document_id, Page.number, Page.text, Page.original_image)).all()
-        lines = s.execute(select(Line.page_id, Line.number, Line.text, Line.confidence)).all()
+        pages = s.execute(select(PageRow.document_id, PageRow.number, PageRow.text, PageRow.original_image)).all()
+        lines = s.execute(select(LineRow.page_id, LineRow.number, LineRow.text, LineRow.confidence)).all()
         docs = s.execute(select(Document.id, Document.sha256, Document.status)).all()
     return sorted(map(tuple, docs)) + sorted(map(tuple, pages)) + sorted(map(tuple, lines))
 
@@ -115,7 +115,7 @@ def test_two_batches_at_once_on_postgresql(pg_database, tmp_path):
     states = sorted(f.state for r in reports for f in r.files)
     assert states.count("stored") >= 3 and "quarantined" not in states
     with repo.sessions() as s:
-        pages = s.execute(select(Page.document_id, Page.number)).all()
+        pages = s.execute(select(PageRow.document_id, PageRow.number)).all()
     assert len(pages) == len(set(pages)) == 5
     _clear(repo)
 
@@ -144,8 +144,8 @@ def test_pages_run_on_a_dask_cluster(settings):
     assert workers and all(not w.endswith(f":{os.getpid()}") for w in workers)  # not in this process
     repo = DocumentRepository(settings.db_url)
     with repo.sessions() as s:
-        assert s.scalar(select(Page.id).where(Page.number == 2).limit(1)) is not None
-        assert len(s.execute(select(Page.id)).all()) == 4
+        assert s.scalar(select(PageRow.id).where(PageRow.number == 2).limit(1)) is not None
+        assert len(s.execute(select(PageRow.id)).all()) == 4
 
 
 def test_nightly_ingest_moves_scans_and_reports(settings, tmp_path, monkeypatch):

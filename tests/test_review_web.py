@@ -34,7 +34,7 @@ from qa.flags import Flag as RuleFlag  # noqa: E402
 from storage.alignments import AlignmentRepository  # noqa: E402
 from storage.documents import DocumentRepository  # noqa: E402
 from storage.flags import FlagRepository  # noqa: E402
-from storage.models import AuditEvent, Flag, Passage, PassageVersion  # noqa: E402
+from storage.models import AuditEvent, FlagRow, PassageRow, PassageVersion  # noqa: E402
 from storage.review import PassageRef, ReviewRepository  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -149,7 +149,7 @@ def press(page, key: str) -> None:
         page.keyboard.press(key)
 
 
-def _open_flags(settings, document_id) -> list[Flag]:
+def _open_flags(settings, document_id) -> list[FlagRow]:
     return [f for f in FlagRepository(settings.db_url).flags(document_id) if f.status == "open"]
 
 
@@ -218,7 +218,7 @@ def test_reviewer_corrects_a_passage_and_the_record_follows(site, browser):
         version = s.scalar(select(PassageVersion))
         assert version.author == "alice" and version.kind == "correction" and version.version == 1
         assert version.text == unicodedata.normalize("NFC", "Đã sửa: " + before.strip())
-        raw = s.scalar(select(Passage.text).where(Passage.text == version.base_text))
+        raw = s.scalar(select(PassageRow.text).where(PassageRow.text == version.base_text))
         assert raw == before and not raw.startswith("Đã sửa")  # the raw OCR is untouched
         event = s.scalar(select(AuditEvent).where(AuditEvent.action == "correct"))
         assert event.user == "alice" and event.before == before and event.after == version.text
@@ -241,7 +241,7 @@ def test_reviewer_corrects_a_passage_and_the_record_follows(site, browser):
     sentences = [x.text for x in AlignmentRepository(settings.db_url).sentences(original)]
     assert any(x.startswith("Đã sửa:") for x in sentences)
     with review.sessions() as s:
-        corrected = s.scalar(select(Passage).where(Passage.text == version.base_text))
+        corrected = s.scalar(select(PassageRow).where(PassageRow.text == version.base_text))
     reflagged = [f for f in _open_flags(settings, original) if f.level != "link" and f.page_number == 1
                  and f.line_number == corrected.first_line]
     assert not reflagged  # the corrected line is not flagged again

@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import db
 from ..export import record_metadata
-from ..models import Alignment, Document, Line, Page, Sentence
+from ..models import Alignment, Document, LineRow, PageRow, SentenceRow
 from ..versions import attached_versions
 from .model import (
     ExportDocument,
@@ -22,13 +22,13 @@ from .model import (
 from .placement import place_on_words
 
 
-def _lines(page: Page) -> list[ExportLine]:
+def _lines(page: PageRow) -> list[ExportLine]:
     return [ExportLine((ln.x0, ln.y0, ln.x1, ln.y1), tuple(
         ExportWord(w.text, (w.x0, w.y0, w.x1, w.y1), w.confidence, w.alternative, w.alternative_confidence or 0.0)
         for w in ln.words), ln.confidence, ln.number) for ln in page.lines]
 
 
-def _page(page: Page, versions: dict, raw: bool) -> ExportPage:
+def _page(page: PageRow, versions: dict, raw: bool) -> ExportPage:
     lines = _lines(page)
     passages = []
     for ps in page.passages:
@@ -56,8 +56,8 @@ def _document(s, doc: Document, raw: bool) -> ExportDocument:
 def _full(s, document_id: int) -> Document | None:
     return s.scalar(select(Document).where(Document.id == document_id).options(
         selectinload(Document.record),
-        selectinload(Document.pages).selectinload(Page.lines).selectinload(Line.words),
-        selectinload(Document.pages).selectinload(Page.passages)))
+        selectinload(Document.pages).selectinload(PageRow.lines).selectinload(LineRow.words),
+        selectinload(Document.pages).selectinload(PageRow.passages)))
 
 
 class ExportRepository:
@@ -86,7 +86,7 @@ class ExportRepository:
                 Alignment.source_document_id == src_id, Alignment.target_document_id == tgt_id)
                 .order_by(Alignment.level, Alignment.number)))
             sents = {d: [ExportSentence(x.number, x.passage, x.text) for x in s.scalars(
-                select(Sentence).where(Sentence.document_id == d).order_by(Sentence.number))]
+                select(SentenceRow).where(SentenceRow.document_id == d).order_by(SentenceRow.number))]
                 for d in (src_id, tgt_id)}
             by_num = {d: {x.number: x.text for x in sents[d]} for d in sents}
             pairs = tuple(SentencePair(a.number, " ".join(by_num[src_id].get(i, "") for i in a.source_ids).strip(),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .base import Base, utcnow
 
 
-class Sentence(Base):
+class SentenceRow(Base):
     """A sentence of a document, with offsets into the passage it came from (and so its page,
     lines and boxes)."""
 

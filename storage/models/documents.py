@@ -49,8 +49,8 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
-    pages: Mapped[list[Page]] = relationship(
-        back_populates="document", cascade="all, delete-orphan", order_by="Page.number"
+    pages: Mapped[list[PageRow]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", order_by="PageRow.number"
     )
     record: Mapped[Record | None] = relationship(back_populates="document", cascade="all, delete-orphan")
 
@@ -78,7 +78,7 @@ class Record(Base):
     document: Mapped[Document] = relationship(back_populates="record")
 
 
-class Page(Base):
+class PageRow(Base):
     __tablename__ = "pages"
     __table_args__ = (UniqueConstraint("document_id", "number"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,11 +101,11 @@ class Page(Base):
     seconds: Mapped[float | None] = mapped_column(Float)
 
     document: Mapped[Document] = relationship(back_populates="pages")
-    lines: Mapped[list[Line]] = relationship(cascade="all, delete-orphan", order_by="Line.number")
-    passages: Mapped[list[Passage]] = relationship(cascade="all, delete-orphan", order_by="Passage.number")
+    lines: Mapped[list[LineRow]] = relationship(cascade="all, delete-orphan", order_by="LineRow.number")
+    passages: Mapped[list[PassageRow]] = relationship(cascade="all, delete-orphan", order_by="PassageRow.number")
 
 
-class Line(Base):
+class LineRow(Base):
     __tablename__ = "lines"
     id: Mapped[int] = mapped_column(primary_key=True)
     page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), index=True)
@@ -117,14 +117,14 @@ class Line(Base):
     y1: Mapped[int] = mapped_column(Integer)
     confidence: Mapped[float] = mapped_column(Float)
 
-    words: Mapped[list[Word]] = relationship(cascade="all, delete-orphan", order_by="Word.number")
+    words: Mapped[list[WordRow]] = relationship(cascade="all, delete-orphan", order_by="WordRow.number")
 
     @property
     def bbox(self) -> list[int]:
         return [self.x0, self.y0, self.x1, self.y1]
 
 
-class Word(Base):
+class WordRow(Base):
     __tablename__ = "words"
     id: Mapped[int] = mapped_column(primary_key=True)
     line_id: Mapped[int] = mapped_column(ForeignKey("lines.id", ondelete="CASCADE"), index=True)
@@ -141,7 +141,7 @@ class Word(Base):
     alternative_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
-class Passage(Base):
+class PassageRow(Base):
     __tablename__ = "passages"
     id: Mapped[int] = mapped_column(primary_key=True)
     page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), index=True)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .base import Base, utcnow
 
 
-class Flag(Base):
+class FlagRow(Base):
     """Where a reviewer should look: a rule's finding on a word, line, passage or link."""
 
     __tablename__ = "flags"
