@@ -6,7 +6,17 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from . import db
-from .models import Alignment, Document, DocumentStatus, MachineTranslation, PageRow, PassageRow, Record, SentenceRow
+from .models import (
+    Alignment,
+    Document,
+    DocumentStatus,
+    MachineTranslation,
+    PageRow,
+    PassageRow,
+    Record,
+    SentenceRow,
+    TranslationStatus,
+)
 from .versions import effective_passages
 
 
@@ -69,7 +79,7 @@ class AlignmentRepository:
                                     number=n, source_ids=list(link.source), target_ids=list(link.target),
                                     score=round(float(link.score), 4), method=method, version=version,
                                     target_kind=target_kind))
-            s.get_one(Document, source_id).translation_status = "human"
+            s.get_one(Document, source_id).translation_status = TranslationStatus.HUMAN
 
     def set_translation_status(self, document_id: int, status: str | None) -> None:
         with self.sessions.begin() as s:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -26,10 +27,18 @@ RECORD_FIELDS = (
 )
 
 
+class ClaimState(StrEnum):
+    NEW = "new"
+    DUPLICATE = "duplicate"  # these bytes are stored already
+    RESUME = "resume"  # an earlier run failed or was killed: read it again
+    BUSY = "busy"  # another live run is reading it now
+    SAME_RUN = "same-run"  # another file of this run has these bytes
+
+
 @dataclass(frozen=True)
 class Claim:
     document_id: int
-    state: str  # "new" | "duplicate" | "resume" (an earlier run failed or was killed) | "busy" | "same-run"
+    state: ClaimState
     status: str  # the document's status before this claim
 
 
@@ -73,24 +82,24 @@ class DocumentRepository(RunRepository):
                 doc = s.scalar(select(Document).where(Document.sha256 == sha256))
                 if doc is not None:
                     if doc.status == DocumentStatus.STORED:
-                        return Claim(doc.id, "duplicate", doc.status)
+                        return Claim(doc.id, ClaimState.DUPLICATE, doc.status)
                     if run_id is not None and doc.run_id == run_id and doc.source_path != source_path:
-                        return Claim(doc.id, "same-run", doc.status)  # another file of this run has these bytes
+                        return Claim(doc.id, ClaimState.SAME_RUN, doc.status)
                     if (doc.status in (DocumentStatus.PENDING, DocumentStatus.PROCESSING)
                             and doc.run_id not in (None, run_id) and run_active(s, doc.run_id)):
-                        return Claim(doc.id, "busy", doc.status)  # another live run has it now
+                        return Claim(doc.id, ClaimState.BUSY, doc.status)
                     before = doc.status
                     doc.source_path, doc.filename, doc.run_id = source_path, filename, run_id
                     doc.collection, doc.lang = collection or doc.collection, lang
                     doc.status, doc.error_reason = DocumentStatus.PENDING, None
-                    return Claim(doc.id, "resume", before)
+                    return Claim(doc.id, ClaimState.RESUME, before)
             try:
                 with self.sessions.begin() as s:
                     doc = Document(sha256=sha256, source_path=source_path, filename=filename, size_bytes=size_bytes,
                                    collection=collection, lang=lang, run_id=run_id, status=DocumentStatus.PENDING)
                     s.add(doc)
                     s.flush()
-                    return Claim(doc.id, "new", DocumentStatus.PENDING)
+                    return Claim(doc.id, ClaimState.NEW, DocumentStatus.PENDING)
             except IntegrityError:
                 continue  # another batch registered the same bytes at the same moment
         raise RuntimeError(f"could not register {source_path}")

@@ -72,7 +72,7 @@ class FlagRepository:
 
     def count(self, document_ids: list[int] | None = None) -> int:
         with self.sessions() as s:
-            q = select(func.count()).select_from(FlagRow).where(FlagRow.status == "open")
+            q = select(func.count()).select_from(FlagRow).where(FlagRow.status == FlagStatus.OPEN)
             if document_ids is not None:
                 q = q.where(FlagRow.document_id.in_(document_ids))
             return int(s.scalar(q) or 0)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from . import db
-from .models import Alignment, Document, DocumentStatus, FlagRow, PageRow, Record
+from .models import Alignment, Document, DocumentStatus, FlagRow, FlagStatus, PageRow, Record, VersionKind
 from .versions import attached_versions, effective_passages
 
 
@@ -53,7 +53,7 @@ class RecordRepository:
                 where.append(cond)
             base = select(Document.id).outerjoin(Record, Record.document_id == Document.id).where(*where)
             total = int(s.scalar(select(func.count()).select_from(base.subquery())) or 0)
-            open_count = (select(FlagRow.document_id, func.count().label("n")).where(FlagRow.status == "open")
+            open_count = (select(FlagRow.document_id, func.count().label("n")).where(FlagRow.status == FlagStatus.OPEN)
                           .group_by(FlagRow.document_id).subquery())
             rows = s.execute(select(Document, func.coalesce(open_count.c.n, 0))
                              .outerjoin(open_count, open_count.c.document_id == Document.id)
@@ -103,10 +103,10 @@ class RecordRepository:
             else:
                 rows = [{"original": [p], "translation": [], "score": None} for p in mine]
             open_flags = int(s.scalar(select(func.count()).select_from(FlagRow).where(
-                FlagRow.document_id == doc.id, FlagRow.status == "open")) or 0)
+                FlagRow.document_id == doc.id, FlagRow.status == FlagStatus.OPEN)) or 0)
             return {"document": doc, "counterpart": other, "role": role, "rows": rows,
                     "fields": record_fields(doc, other, role),
-                    "corrected": sorted({k for k, v in versions.items() if v.kind == "correction"}),
+                    "corrected": sorted({k for k, v in versions.items() if v.kind == VersionKind.CORRECTION}),
                     "open_flags": open_flags,
                     "pages": [(p.id, p.number) for p in doc.pages if p.original_image],
                     "counterpart_pages": [(p.id, p.number) for p in other.pages if p.original_image]

@@ -25,6 +25,7 @@ from .models import (
     PassageRow,
     PassageVersion,
     SentenceRow,
+    VersionKind,
     utcnow,
 )
 from .records import RecordRepository
@@ -85,16 +86,17 @@ class ReviewRepository(RecordRepository, AccountRepository):
     # ---- the queue (its passages: storage.review_queue) -----------------------------------------
     def queue_filters(self) -> dict:
         with self.sessions() as s:
-            open_docs = select(FlagRow.document_id).where(FlagRow.status == "open")
+            open_docs = select(FlagRow.document_id).where(FlagRow.status == FlagStatus.OPEN)
             return {
                 "collections": [c for c in s.scalars(select(Document.collection).distinct()
                                                      .where(Document.id.in_(open_docs))
                                                      .order_by(Document.collection)) if c],
                 "documents": s.execute(select(Document.id, Document.filename).where(Document.id.in_(open_docs))
                                        .order_by(Document.id)).all(),
-                "types": list(s.scalars(select(FlagRow.type).distinct().where(FlagRow.status == "open")
+                "types": list(s.scalars(select(FlagRow.type).distinct().where(FlagRow.status == FlagStatus.OPEN)
                                         .order_by(FlagRow.type))),
-                "open": int(s.scalar(select(func.count()).select_from(FlagRow).where(FlagRow.status == "open")) or 0),
+                "open": int(s.scalar(select(func.count()).select_from(FlagRow)
+                                     .where(FlagRow.status == FlagStatus.OPEN)) or 0),
             }
 
     def flag(self, flag_id: int) -> FlagRow | None:
@@ -234,17 +236,18 @@ class ReviewRepository(RecordRepository, AccountRepository):
                 if current_version != base_version:
                     return SaveResult(False, current_version, version_info(current) if current else None)
                 before = current.text if current else raw
+                corrected = kind == VersionKind.CORRECTION
                 new = PassageVersion(document_id=ref.document_id, page_number=ref.page_number,
                                      passage_number=ref.passage_number, version=top + 1, kind=kind,
-                                     text=text if kind == "correction" else before, base_text=raw, author=user,
-                                     lines=lines if kind == "correction" else (current.lines if current else None))
+                                     text=text if corrected else before, base_text=raw, author=user,
+                                     lines=lines if corrected else (current.lines if current else None))
                 s.add(new)
                 s.flush()
                 from .search import index_document  # storage.search reads this module's versions
 
                 index_document(s, ref.document_id)
                 self._resolve(s, ref.document_id, flag_ids, flag_status, user)
-                s.add(AuditEvent(user=user, action="correct" if kind == "correction" else "accept",
+                s.add(AuditEvent(user=user, action="correct" if corrected else "accept",
                                  document_id=ref.document_id, page_number=ref.page_number,
                                  passage_number=ref.passage_number, version=top + 1, flag_ids=list(flag_ids),
                                  before=before, after=new.text, note=note))

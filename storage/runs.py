@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ingest.processes import pid_alive
 
 from . import db
-from .models import IngestRun, utcnow
+from .models import IngestRun, RunStatus, utcnow
 
 
 class RunRepository:
@@ -25,10 +25,10 @@ class RunRepository:
     def start_run(self, *, trigger: str = "cli", collection: str | None = None, files: int = 0) -> int:
         with self.sessions.begin() as s:
             # Runs this host started whose process is gone were killed: say so.
-            for old in s.scalars(select(IngestRun).where(IngestRun.status == "running")):
+            for old in s.scalars(select(IngestRun).where(IngestRun.status == RunStatus.RUNNING)):
                 owner = old.report or {}
                 if owner.get("host") == socket.gethostname() and not pid_alive(owner.get("pid")):
-                    old.status, old.finished_at = "interrupted", utcnow()
+                    old.status, old.finished_at = RunStatus.INTERRUPTED, utcnow()
             run = IngestRun(trigger=trigger, collection=collection, files=files, errors=[],
                             report={"host": socket.gethostname(), "pid": os.getpid()})
             s.add(run)
@@ -39,7 +39,8 @@ class RunRepository:
         """Runs still going besides this one (killed runs on this host do not count)."""
         with self.sessions() as s:
             n = 0
-            for run in s.scalars(select(IngestRun).where(IngestRun.status == "running", IngestRun.id != run_id)):
+            others = select(IngestRun).where(IngestRun.status == RunStatus.RUNNING, IngestRun.id != run_id)
+            for run in s.scalars(others):
                 owner = run.report or {}
                 if owner.get("host") == socket.gethostname() and not pid_alive(owner.get("pid")):
                     continue
@@ -51,7 +52,7 @@ class RunRepository:
         with self.sessions.begin() as s:
             run = s.get_one(IngestRun, run_id)
             run.finished_at = utcnow()
-            run.status = "partial" if quarantined else "completed"  # partial: some files quarantined
+            run.status = RunStatus.PARTIAL if quarantined else RunStatus.COMPLETED
             run.stored, run.duplicates, run.quarantined, run.pages = stored, duplicates, quarantined, pages
             run.errors = errors
             run.report = report or {}
@@ -64,7 +65,7 @@ class RunRepository:
 def run_active(s: Session, run_id: int) -> bool:
     """A run still going: running, and (when this host started it) its process alive."""
     run = s.get(IngestRun, run_id)
-    if run is None or run.status != "running":
+    if run is None or run.status != RunStatus.RUNNING:
         return False
     owner = run.report or {}
     if owner.get("host") == socket.gethostname():

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import LineRow, PageRow, PassageRow, PassageVersion
+from .models import LineRow, PageRow, PassageRow, PassageVersion, VersionKind
 
 
 @dataclass
@@ -114,7 +114,7 @@ def reviewed_lines(s: Session, document_id: int) -> dict[int, list[tuple[int, in
         v = attached.get((p, n))
         if v is None:
             continue
-        if v.kind == "correction" and v.lines and len(v.lines) == last - first + 1:
+        if v.kind == VersionKind.CORRECTION and v.lines and len(v.lines) == last - first + 1:
             ocr = dict(s.execute(select(LineRow.number, LineRow.text).where(
                 LineRow.page_id == page_id, LineRow.number >= first, LineRow.number <= last)).all())
             out.setdefault(p, []).extend((first + k, first + k) for k, text in enumerate(v.lines)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.settings import Settings
+from storage.models import DocumentStatus
 
 from .faults import StoreUnavailable
 from .store import Store, open_store
@@ -106,7 +107,7 @@ def check_fixity(store: Store, document_ids: list[int] | None = None) -> FixityR
 def rotating_sample(store: Store, run_id: int, size: int) -> list[int]:
     """The stored documents a nightly run checks: a different slice each night, all of them in
     turn (run ids increase, so the window moves on)."""
-    ids = store.documents.document_ids(status="stored")
+    ids = store.documents.document_ids(status=DocumentStatus.STORED)
     if len(ids) <= size:
         return ids
     start = (run_id * size) % len(ids)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from storage.models import DocumentStatus
 from storage.search import Entry, fold, tokens
 
 from .store import Store
@@ -84,7 +85,7 @@ def search(store: Store, query: str, *, lang: str | None = None, collection: str
     repo = store.search
     limit, offset = max(1, min(limit, 200)), max(0, offset)
     entries, total = repo.search(query, lang=lang, collection=collection, limit=limit, offset=offset)
-    if not total and repo.is_empty() and store.documents.document_ids(status="stored"):
+    if not total and repo.is_empty() and store.documents.document_ids(status=DocumentStatus.STORED):
         repo.reindex()  # documents stored before the index existed (migration 0009): build it once
         entries, total = repo.search(query, lang=lang, collection=collection, limit=limit, offset=offset)
     context = repo.context(entries)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import statistics
 
 from ingest.vn_orthography import PUNCTUATION as _EDGE
+from storage.models import FlagStatus
 
 # Letters with nothing above the x-height nor below the baseline: a word made only of them is
 # exactly x-height tall on the scan, so its box measures the x-height of the line's type.
@@ -39,7 +40,8 @@ def line_strips(view, min_x_height: float = MIN_X_HEIGHT_PX) -> dict:
         box = (max(0, x0 - lh // 2), max(0, y0 - int(lh * .35)), min(w or x1 + lh, x1 + lh // 2),
                min(h or y1 + lh, y1 + int(lh * .35)))
         bw, bh = max(1, box[2] - box[0]), max(1, box[3] - box[1])
-        flags = [f for f in view.flags if f.status == "open" and f.level != "link" and f.line_number == ln["number"]]
+        flags = [f for f in view.flags
+                 if f.status == FlagStatus.OPEN and f.level != "link" and f.line_number == ln["number"]]
         marks = []
         for f in flags:
             if f.bbox and f.level == "word":
@@ -61,7 +63,7 @@ def suggestions(view) -> dict[int, dict]:
     index = {ln["number"]: k for k, ln in enumerate(view.lines)}
     for f in view.flags:
         suggestion = (f.details or {}).get("suggestion")
-        if f.status != "open" or f.level != "word" or not suggestion or f.word_number is None:
+        if f.status != FlagStatus.OPEN or f.level != "word" or not suggestion or f.word_number is None:
             continue
         k = index.get(f.line_number)
         if k is None:

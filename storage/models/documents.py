@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, DocumentStatus, utcnow
+from .base import Base, DocumentStatus, RunStatus, utcnow
 
 
 class IngestRun(Base):
@@ -16,7 +16,7 @@ class IngestRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.RUNNING)
     trigger: Mapped[str] = mapped_column(String(40), default="cli")
     collection: Mapped[str | None] = mapped_column(String(200))
     files: Mapped[int] = mapped_column(Integer, default=0)
@@ -42,8 +42,7 @@ class Document(Base):
     error_reason: Mapped[str | None] = mapped_column(Text)
     page_count: Mapped[int | None] = mapped_column(Integer)
     original_file: Mapped[str | None] = mapped_column(String(100))  # file-store key of the deposited bytes
-    # for originals: "human" (a stored translation is aligned), "machine" (an MT draft is stored),
-    # "pending" (no translation yet, or the provider was down), None (not applicable)
+    # for originals: a TranslationStatus; None for translations (not applicable)
     translation_status: Mapped[str | None] = mapped_column(String(20))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_runs.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from .base import Base, FlagStatus, utcnow
 
 
 class FlagRow(Base):
@@ -29,8 +29,7 @@ class FlagRow(Base):
     bbox: Mapped[list | None] = mapped_column(JSON)
     evidence: Mapped[str] = mapped_column(Text)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
-    # open|accepted|corrected|translation_problem
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=FlagStatus.OPEN, index=True)  # a FlagStatus
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_by: Mapped[str | None] = mapped_column(String(100))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -49,7 +48,7 @@ class PassageVersion(Base):
     page_number: Mapped[int] = mapped_column(Integer)
     passage_number: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer)  # 1, 2, ... within the document; 0 is the raw OCR
-    kind: Mapped[str] = mapped_column(String(20))  # "correction" | "accepted"
+    kind: Mapped[str] = mapped_column(String(20))  # a VersionKind
     text: Mapped[str] = mapped_column(Text)
     base_text: Mapped[str] = mapped_column(Text)  # the raw OCR passage text it applies to
     # the reviewer's text line by line, one entry per OCR line of the passage (None: made before
