@@ -17,7 +17,7 @@ from .models import (
     SentenceRow,
     TranslationStatus,
 )
-from .versions import effective_passages
+from .versions import PassageText, effective_passages
 
 
 class AlignmentRepository:
@@ -26,7 +26,7 @@ class AlignmentRepository:
     def __init__(self, url: str):
         self.sessions = db.sessions(url)
 
-    def passages(self, document_id: int) -> list[tuple[int, int, str]]:
+    def passages(self, document_id: int) -> list[PassageText]:
         """(page number, passage number on the page, text) in reading order; a reviewer's latest
         version of a passage stands in for its OCR text."""
         with self.sessions() as s:

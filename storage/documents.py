@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +26,34 @@ RECORD_FIELDS = (
     "record_id", "title", "date", "source_archive", "translator", "rights", "type", "language",
     "subjects", "places", "donors", "translation_of",
 )
+
+
+class StoredFile(NamedTuple):
+    document_id: int
+    what: str  # "original", "page 3 image", "page 3 preprocessed"
+    key: str  # in the file store
+
+
+class WordReading(NamedTuple):
+    """A stored word as the flag rules read it."""
+
+    text: str
+    box: tuple[int, int, int, int]
+    confidence: float
+    alternative: str | None  # Tesseract's strongest other reading (see ingest.model.Word)
+    alternative_confidence: float
+
+
+class LineWords(NamedTuple):
+    text: str
+    box: tuple[int, int, int, int]
+    words: list[tuple]  # WordReading; typed as qa.flags reads it (a list's item type must match exactly)
+
+
+class PageWords(NamedTuple):
+    number: int
+    text_source: str | None  # "ocr" | "text_layer"
+    lines: list[tuple[str, tuple, list[tuple]]]  # LineWords; typed as qa.flags reads it
 
 
 class ClaimState(StrEnum):
@@ -57,20 +86,20 @@ class DocumentRepository(RunRepository):
         with self.sessions.begin() as s:
             s.get_one(Document, document_id).original_file = key
 
-    def stored_files(self, document_ids: list[int] | None = None) -> list[tuple[int, str, str]]:
-        """(document id, what, file-store key) of every original and page image, by document."""
+    def stored_files(self, document_ids: list[int] | None = None) -> list[StoredFile]:
+        """Every original and page image of these documents (None: all), by document."""
         with self.sessions() as s:
             docs = select(Document.id, Document.original_file).where(Document.original_file.is_not(None))
             pages = select(PageRow.document_id, PageRow.number, PageRow.original_image, PageRow.preprocessed_image)
             if document_ids is not None:
                 docs = docs.where(Document.id.in_(document_ids))
                 pages = pages.where(PageRow.document_id.in_(document_ids))
-            out = [(doc_id, "original", key) for doc_id, key in s.execute(docs) if key is not None]
+            out = [StoredFile(doc_id, "original", key) for doc_id, key in s.execute(docs) if key is not None]
             pages = pages.order_by(PageRow.document_id, PageRow.number)
             for doc_id, number, original, preprocessed in s.execute(pages):
-                out += [(doc_id, f"page {number} image", original)] if original else []
-                out += [(doc_id, f"page {number} preprocessed", preprocessed)] if preprocessed else []
-            return sorted(out, key=lambda r: r[0])
+                out += [StoredFile(doc_id, f"page {number} image", original)] if original else []
+                out += [StoredFile(doc_id, f"page {number} preprocessed", preprocessed)] if preprocessed else []
+            return sorted(out, key=lambda r: r.document_id)
 
     # ---- documents --------------------------------------------------------------------------
     def claim(self, *, sha256: str, source_path: str, filename: str, size_bytes: int, collection: str | None,
@@ -217,9 +246,8 @@ class DocumentRepository(RunRepository):
                 opts.append(selectinload(Document.pages).selectinload(PageRow.passages))
             return s.scalar(select(Document).where(Document.id == document_id).options(*opts))
 
-    def iter_page_words(self, document_id: int) -> Iterator[tuple[int, str | None, list]]:
-        """(page number, text source, [(line text, line box, [(word, box, confidence, alternative,
-        alternative confidence)])]) one page at a time, as plain tuples: a 300-page document never
+    def iter_page_words(self, document_id: int) -> Iterator[PageWords]:
+        """The document's words, one page at a time, as plain tuples: a 300-page document never
         sits in memory as ORM objects."""
         with self.sessions() as s:
             pages = s.execute(select(PageRow.id, PageRow.number, PageRow.text_source)
@@ -228,14 +256,16 @@ class DocumentRepository(RunRepository):
             with self.sessions() as s:
                 lines = s.execute(select(LineRow.id, LineRow.text, LineRow.x0, LineRow.y0, LineRow.x1, LineRow.y1)
                                   .where(LineRow.page_id == page_id).order_by(LineRow.number)).all()
-                words: dict[int, list] = {}
+                words: dict[int, list[tuple]] = {}
                 for line_id, text, x0, y0, x1, y1, conf, alt, alt_conf in s.execute(
                         select(WordRow.line_id, WordRow.text, WordRow.x0, WordRow.y0, WordRow.x1, WordRow.y1,
                                WordRow.confidence, WordRow.alternative, WordRow.alternative_confidence)
                         .join(LineRow, LineRow.id == WordRow.line_id).where(LineRow.page_id == page_id)
                         .order_by(LineRow.number, WordRow.number)):
-                    words.setdefault(line_id, []).append((text, (x0, y0, x1, y1), conf, alt, alt_conf or 0.0))
-            yield number, source, [(t, [a, b, c, d], words.get(lid, [])) for lid, t, a, b, c, d in lines]
+                    words.setdefault(line_id, []).append(
+                        WordReading(text, (x0, y0, x1, y1), conf, alt, alt_conf or 0.0))
+            yield PageWords(number, source, [LineWords(t, (a, b, c, d), words.get(lid, []))
+                                             for lid, t, a, b, c, d in lines])
 
     def mean_confidence(self, document_id: int) -> float | None:
         """Mean confidence over every stored page of the document (whichever run read it)."""

@@ -6,7 +6,7 @@ flags, and the audit trail. The raw OCR is never written here (see storage.versi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +30,7 @@ from .models import (
 )
 from .records import RecordRepository
 from .versions import (
+    PassageText,
     VersionInfo,
     attached_versions,
     clean_text,
@@ -47,6 +48,13 @@ class PassageRef:
     passage_number: int
 
 
+class PassageWord(NamedTuple):
+    text: str
+    box: tuple[int, int, int, int]
+    confidence: float
+    number: int  # on its line
+
+
 @dataclass
 class PassageView:
     ref: PassageRef
@@ -60,7 +68,7 @@ class PassageView:
     version: int  # 0 = raw OCR
     versions: list[VersionInfo]
     box: tuple[int, int, int, int]  # passage box on the page
-    lines: list[dict]  # text, bbox, words [(text, bbox, confidence)]
+    lines: list[dict]  # number, text, bbox, confidence, words [PassageWord]
     flags: list[FlagRow]
     translation: list[str]  # aligned passages of the translation (effective text)
     translation_document: Document | None
@@ -158,9 +166,9 @@ class ReviewRepository(RecordRepository, AccountRepository):
             for ln in page.lines:
                 if passage.first_line <= ln.number <= passage.last_line:
                     lines.append({"number": ln.number, "text": ln.text, "bbox": ln.bbox, "confidence": ln.confidence,
-                                  "words": [(w.text, (w.x0, w.y0, w.x1, w.y1), w.confidence, w.number)
+                                  "words": [PassageWord(w.text, (w.x0, w.y0, w.x1, w.y1), w.confidence, w.number)
                                             for w in ln.words]})
-            doc_index = all_passages.index((ref.page_number, ref.passage_number, passage.text))
+            doc_index = all_passages.index(PassageText(ref.page_number, ref.passage_number, passage.text))
             flags, translation, tdoc, pairs = self._passage_flags_and_translation(
                 s, doc, page.number, passage, doc_index)
             return PassageView(

@@ -20,7 +20,7 @@ from ingest.align.textprep import strip_marks
 
 from . import db
 from .models import Alignment, Document, DocumentStatus, PageRow, PassageRow, PassageVersion, Record
-from .versions import attach_versions, attached_versions, effective_passages
+from .versions import PassageText, attach_versions, attached_versions, effective_passages
 
 # Core table (not an ORM model: PostgreSQL adds generated tsvector columns, SQLite an FTS5 twin)
 search_entries = Table(
@@ -82,7 +82,7 @@ def _record_text(rec: Record | None) -> str:
     return " · ".join(str(p) for p in parts if p)
 
 
-def _entries(doc: Document, passages: list[tuple[int, int, str]], versions: dict, rec: Record | None) -> list[dict]:
+def _entries(doc: Document, passages: list[PassageText], versions: dict, rec: Record | None) -> list[dict]:
     """The rows of one stored document: its passages' current text (a reviewer's version, else the
     OCR) in reading order, and its record."""
     rows = []

@@ -8,13 +8,20 @@ version, else the OCR (`effective_passages`).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import LineRow, PageRow, PassageRow, PassageVersion, VersionKind
+
+
+class PassageText(NamedTuple):
+    page: int  # page number
+    number: int  # passage number on the page
+    text: str
 
 
 @dataclass
@@ -66,7 +73,7 @@ def latest_versions(s: Session, document_id: int) -> dict[tuple[int, int], Passa
 # The rule that re-attaches versions after a page is read again is a review rule, so it lives in qa
 # (qa.review.versions.reattach); storage only reads and writes. The application sets it here once per
 # process (flows.app.store; the tests' conftest does the same).
-AttachRule = Callable[[list[tuple[int, int, str]], dict[tuple[int, int], PassageVersion]],
+AttachRule = Callable[[Sequence[tuple[int, int, str]], Mapping[tuple[int, int], PassageVersion]],
                       dict[tuple[int, int], PassageVersion]]
 _attach_rule: AttachRule | None = None
 
@@ -76,8 +83,8 @@ def use_attach_rule(rule: AttachRule) -> None:
     _attach_rule = rule
 
 
-def attach_versions(passages: list[tuple[int, int, str]],
-                    latest: dict[tuple[int, int], PassageVersion]) -> dict[tuple[int, int], PassageVersion]:
+def attach_versions(passages: Sequence[tuple[int, int, str]],
+                    latest: Mapping[tuple[int, int], PassageVersion]) -> dict[tuple[int, int], PassageVersion]:
     """Which version applies to which current passage, by the rule the application set."""
     if _attach_rule is None:
         raise RuntimeError("no rule to re-attach reviewers' versions: open storage through "
@@ -85,19 +92,21 @@ def attach_versions(passages: list[tuple[int, int, str]],
     return _attach_rule(passages, latest)
 
 
-def attached_versions(s: Session, document_id: int):
+def attached_versions(s: Session, document_id: int) -> tuple[list[PassageText],
+                                                             dict[tuple[int, int], PassageVersion]]:
     """The document's passages as (page, number, OCR text) in reading order, and the reviewer's
     version that applies to each, by (page, number)."""
     rows = s.execute(select(PageRow.number, PassageRow.number, PassageRow.text)
                      .join(PassageRow, PassageRow.page_id == PageRow.id).where(PageRow.document_id == document_id)
                      .order_by(PageRow.number, PassageRow.number)).all()
-    passages = [(page, number, text) for page, number, text in rows]
+    passages = [PassageText(page, number, text) for page, number, text in rows]
     return passages, attach_versions(passages, latest_versions(s, document_id))
 
 
-def effective_passages(s: Session, document_id: int) -> list[tuple[int, int, str]]:
+def effective_passages(s: Session, document_id: int) -> list[PassageText]:
+    """The document's passages in reading order, each with its reviewer's latest text, else the OCR."""
     passages, attached = attached_versions(s, document_id)
-    return [(p, n, attached[(p, n)].text if (p, n) in attached else t) for p, n, t in passages]
+    return [PassageText(p, n, attached[(p, n)].text if (p, n) in attached else t) for p, n, t in passages]
 
 
 def reviewed_lines(s: Session, document_id: int) -> dict[int, list[tuple[int, int]]]:

@@ -212,8 +212,10 @@ def test_suggestions_keep_case_and_punctuation():
     from types import SimpleNamespace as NS
 
     from qa.review.strips import suggestions as _suggestions
+    from storage.review import PassageWord as W
 
-    words = [("Chỉ", None, 95, 0), ("thi", None, 92, 1), ("tiên,", None, 91, 2), ("thi", None, 92, 3)]
+    box = (0, 0, 10, 10)
+    words = [W("Chỉ", box, 95, 0), W("thi", box, 92, 1), W("tiên,", box, 91, 2), W("thi", box, 92, 3)]
     flags = [NS(id=1, status="open", level="word", line_number=0, word_number=0, details={"suggestion": "chi"}),
              NS(id=2, status="open", level="word", line_number=0, word_number=2, details={"suggestion": "tiên."}),
              NS(id=3, status="open", level="word", line_number=0, word_number=3, details={"suggestion": "thí"}),

@@ -19,8 +19,8 @@ MIN_X_HEIGHT_PX = 24  # CSS px: below this đ and d, ơ and o cannot be told apa
 
 def x_height(view) -> float:
     """The passage's x-height in page pixels: the median height of its x-height-only words."""
-    heights = [w[1][3] - w[1][1] for ln in view.lines for w in ln["words"]
-               if len(w[0]) >= 2 and set(w[0]) <= _X_LETTERS and w[1][3] > w[1][1]]
+    heights = [w.box[3] - w.box[1] for ln in view.lines for w in ln["words"]
+               if len(w.text) >= 2 and set(w.text) <= _X_LETTERS and w.box[3] > w.box[1]]
     if len(heights) >= 3:
         return float(statistics.median(heights))
     lines = [ln["bbox"][3] - ln["bbox"][1] for ln in view.lines if ln["bbox"][3] > ln["bbox"][1]]
@@ -68,7 +68,7 @@ def suggestions(view) -> dict[int, dict]:
         k = index.get(f.line_number)
         if k is None:
             continue
-        words = [(w[3], w[0]) for w in view.lines[k]["words"]]
+        words = [(w.number, w.text) for w in view.lines[k]["words"]]
         at = next((i for i, (wn, _) in enumerate(words) if wn == f.word_number), None)
         if at is None:
             continue
