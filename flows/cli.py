@@ -308,7 +308,8 @@ def queue(
     """Copy scans into the inbox (atomically) for the nightly run, or start a run now. The
     collection, language and record metadata go into a sidecar beside each file
     (FILE.meta.json), which the nightly run applies; an inbox folder may also hold a manifest.csv."""
-    from ingest.sources import find_input_files, nfc
+    from ingest.sources import find_input_files
+    from ingest.text import nfc
 
     from .app.inbox import queue_file
 

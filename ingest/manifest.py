@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .settings import is_lang_code
-from .sources import nfc
+from .text import nfc
 
 LIST_SEPARATOR = ";"
 LIST_COLUMNS = ("subjects", "places", "donors")

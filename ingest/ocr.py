@@ -21,7 +21,7 @@ from lxml import etree
 
 from .errors import IngestError, TransientError
 from .model import Line, Word
-from .sources import nfc
+from .text import nfc
 
 ENGINE = "tesseract"
 OEM = 1  # LSTM only: the legacy engine is absent from Debian's tessdata_fast models

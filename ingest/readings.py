@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import Line, Word
+from .text import EDGE_PUNCTUATION as _EDGE
 
 # pyspellchecker's bundled dictionaries, by Tesseract model name
 SPELLCHECKER = {"eng": "en", "deu": "de", "fra": "fr", "spa": "es", "ita": "it", "por": "pt", "nld": "nl",
                 "rus": "ru", "lav": "lv", "eus": "eu", "ara": "ar", "fas": "fa"}
-_EDGE = "\"'()[]{}«»“”„‘’‚.,;:!?-–—…*/"
 _WORDLIKE = re.compile(r"^[^\W\d_]+(?:[-'’][^\W\d_]+)*$")
 _NUMBER = re.compile(r"^[\d.,:/%-]+$")
 

@@ -19,6 +19,7 @@ from PIL import Image, ImageFile, ImageSequence
 
 from .errors import IngestError
 from .model import BBox, Line, Word
+from .text import nfc
 
 MEDIA_TYPES = {
     "application/pdf": "pdf",
@@ -371,10 +372,6 @@ def _scale_box(w: dict, scale: float) -> BBox:
         round(float(w["x1"]) * scale),
         round(float(w["bottom"]) * scale),
     )
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 def looks_like_text(text: str) -> bool:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+
+from ingest.text import nfc
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ def load_confusions(path: str | Path) -> tuple[Confusion, ...]:
         parts = raw.split("\t")
         if len(parts) < 3 or parts[0] not in ("0", "1"):
             continue
-        kind, wrong, right = parts[0], unicodedata.normalize("NFC", parts[1]), unicodedata.normalize("NFC", parts[2])
+        kind, wrong, right = parts[0], nfc(parts[1]), nfc(parts[2])
         if not wrong:
             continue
         try:
@@ -54,7 +55,7 @@ def known_confusions(token: str, confusions: tuple[Confusion, ...]) -> tuple[lis
     The word is tested with one trailing space, since some pairs end at a word boundary
     written as a space ("xiê " -> "về ").
     """
-    word = unicodedata.normalize("NFC", token) + " "
+    word = nfc(token) + " "
     hits = [c for c in confusions if c.regex.search(word)]
     fixed = word
     for c in hits:

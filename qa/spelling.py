@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import re
 
-_EDGE = "\"'()[]{}«»“”‘’.,;:!?-–—…*/"
+from ingest.text import EDGE_PUNCTUATION as _EDGE
+
 _WORD = re.compile(r"^[A-Za-z]+(?:['’][A-Za-z]+)?$")
 SENTENCE_END = (".", "!", "?", ":", "…", '."', '?"', '!"', ".”", "?”", "!”")
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from sqlalchemy import func, select
+
+from ingest.text import nfc
 
 from . import db
 from .models import Document, FlagDismissal, FlagRow, FlagStatus, utcnow
@@ -86,9 +87,9 @@ _QUOTED = re.compile(r"“([^”]+)”")
 def flag_word(evidence: str, details: dict | None = None) -> str | None:
     """The word a flag is about: its details' "word", else the first quoted word of its evidence."""
     if details and details.get("word"):
-        return unicodedata.normalize("NFC", str(details["word"]))
+        return nfc(str(details["word"]))
     m = _QUOTED.search(evidence or "")
-    return unicodedata.normalize("NFC", m.group(1)) if m else None
+    return nfc(m.group(1)) if m else None
 
 
 def _flag_key(type_, level, page, line, word, evidence) -> tuple:

@@ -3,12 +3,13 @@ error" decisions remembered per collection (listed and undone by an admin)."""
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from ingest.text import nfc
 
 from . import db
 from .models import (
@@ -215,5 +216,5 @@ class ReviewQueueRepository:
 
 
 def _dismissal(d: FlagDismissal) -> Dismissal:
-    return Dismissal(d.id, d.collection, d.type, unicodedata.normalize("NFC", d.word), d.created_by,
+    return Dismissal(d.id, d.collection, d.type, nfc(d.word), d.created_by,
                      d.created_at.isoformat(timespec="minutes") if d.created_at else "")

@@ -7,13 +7,14 @@ version, else the OCR (`effective_passages`).
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from ingest.text import nfc
 
 from .models import LineRow, PageRow, PassageRow, PassageVersion, VersionKind
 
@@ -36,7 +37,7 @@ class VersionInfo:
 def clean_text(text: str) -> str:
     """Reviewers type Vietnamese with Telex, VNI or a composed keyboard: store one form. NUL is
     dropped: it carries nothing in a passage and PostgreSQL cannot store it in text."""
-    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\x00", "")).strip()
+    return nfc(text.replace("\r\n", "\n").replace("\x00", "")).strip()
 
 
 def version_info(v: PassageVersion) -> VersionInfo:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from ingest.manifest import ManifestError, read_manifest
 from ingest.settings import is_lang_code
-from ingest.sources import SUPPORTED_SUFFIXES, nfc, sha256_file
+from ingest.sources import SUPPORTED_SUFFIXES, sha256_file
+from ingest.text import nfc
 
 INCOMING = ".incoming"  # files being copied in live here until renamed into place
 SIDECAR = ".meta.json"  # beside a scan: what staff said about it (collection, lang, record metadata)

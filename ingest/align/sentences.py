@@ -10,7 +10,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-from .textprep import is_furniture, nfc
+from ..text import nfc
+from .textprep import is_furniture
 
 # Upper case only: "chấm dứt" (to end) is ordinary prose, "CHẤM" in a telegram is a full stop.
 TELEGRAM_BREAK = re.compile(r"\s+(?:STOP|HẾT|CHẤM)\b\.?\s*")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ingest.text import nfc
+
 TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
 # Canonical placement: the traditional one ("hòa", "thủy", "khỏe"), which most 1960s typescripts
 # and today's dictionaries use. "oa", "oe", "uy" ending a syllable carry the mark on the first vowel.
@@ -18,10 +20,6 @@ _FURNITURE = re.compile(
     re.IGNORECASE,
 )
 _BRACKET = re.compile(r"\[[^\[\]]{0,200}\]")
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 def canonical_tones(text: str) -> str:
