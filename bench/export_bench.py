@@ -63,7 +63,8 @@ def _correct(settings, doc_id: int) -> None:
     """A reviewer's correction on the document's longest passage: its last word doubled, as a
     reviewer adding a word the OCR dropped (the reviewed text must reach every format)."""
     from storage.exports.load import ExportRepository
-    from storage.review import PassageRef, ReviewRepository
+    from storage.locate import PassageRef
+    from storage.review import ReviewRepository
 
     doc = ExportRepository(settings.db_url).document(doc_id)
     best = max(((p.number, ps) for p in doc.pages for ps in p.passages), key=lambda x: len(x[1].text), default=None)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from ingest.paragraphs import join_lines
 
 from .accounts import AccountRepository
+from .locate import PassageLocator, PassageRef
 from .models import (
     Alignment,
     AuditEvent,
@@ -39,13 +40,6 @@ from .versions import (
     latest_versions,
     version_info,
 )
-
-
-@dataclass(frozen=True)
-class PassageRef:
-    document_id: int
-    page_number: int
-    passage_number: int
 
 
 class PassageWord(NamedTuple):
@@ -115,33 +109,7 @@ class ReviewRepository(RecordRepository, AccountRepository):
     def locate(self, flag: FlagRow) -> PassageRef | None:
         """The passage a flag points into: by its line, or for a link by the link's sentences."""
         with self.sessions() as s:
-            if flag.level == "link":
-                link = s.scalar(select(Alignment).where(
-                    Alignment.source_document_id == flag.document_id,
-                    Alignment.target_document_id == flag.target_document_id,
-                    Alignment.level == "sentence", Alignment.number == flag.link_number))
-                if link is None:
-                    return None
-                sent_ids = link.source_ids
-                if not sent_ids:  # added in translation: show where it falls in the original
-                    prev = s.scalars(select(Alignment).where(
-                        Alignment.source_document_id == flag.document_id,
-                        Alignment.target_document_id == flag.target_document_id, Alignment.level == "sentence",
-                        Alignment.number < flag.link_number).order_by(Alignment.number.desc())).all()
-                    sent_ids = next((a.source_ids for a in prev if a.source_ids), [0])
-                sent = s.scalar(select(SentenceRow).where(SentenceRow.document_id == flag.document_id,
-                                                       SentenceRow.number == sent_ids[0]))
-                return PassageRef(flag.document_id, sent.page_number, sent.passage_number) if sent else None
-            page = s.scalar(select(PageRow).where(PageRow.document_id == flag.document_id,
-                                               PageRow.number == flag.page_number))
-            if page is None:
-                return None
-            line = flag.line_number or 0
-            passages = list(s.scalars(select(PassageRow).where(PassageRow.page_id == page.id)
-                                      .order_by(PassageRow.number)))
-            hit = next((p for p in passages if p.first_line <= line <= p.last_line), None)
-            hit = hit or (passages[0] if passages else None)
-            return PassageRef(flag.document_id, page.number, hit.number) if hit else None
+            return PassageLocator(s).locate(flag)
 
     def passage_view(self, ref: PassageRef) -> PassageView | None:
         with self.sessions() as s:

@@ -20,8 +20,9 @@ from flows.app.store import open_store
 from storage.exports.load import ExportRepository
 from storage.exports.model import ExportLine, ExportWord
 from storage.exports.placement import place_on_lines, place_on_words
+from storage.locate import PassageRef
 from storage.models import Document
-from storage.review import PassageRef, ReviewRepository
+from storage.review import ReviewRepository
 from tests.samples import ingest_examples
 
 ADDED = "và nghiên cứu kỹ"  # a reviewer adds words the OCR does not have

@@ -18,8 +18,9 @@ from flows.web.auth import hash_password
 from ingest.model import Line, PageText, Passage
 from ingest.settings import Settings
 from storage.documents import DocumentRepository
+from storage.locate import PassageRef
 from storage.models import Document, User
-from storage.review import PassageRef, ReviewRepository
+from storage.review import ReviewRepository
 from tests.samples import ingest_examples
 from tests.test_review_web import CHROMIUM, PASSWORD, _free_port, login
 

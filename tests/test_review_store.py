@@ -15,8 +15,9 @@ from qa.flags import Flag as RuleFlag
 from storage.alignments import AlignmentRepository
 from storage.documents import DocumentRepository
 from storage.flags import FlagRepository
+from storage.locate import PassageRef
 from storage.models import AuditEvent, Document, LoginFailure, PassageVersion, User
-from storage.review import PassageRef, ReviewRepository
+from storage.review import ReviewRepository
 
 
 def page(texts: list[str]) -> PageText:

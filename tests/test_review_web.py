@@ -34,8 +34,9 @@ from qa.flags import Flag as RuleFlag  # noqa: E402
 from storage.alignments import AlignmentRepository  # noqa: E402
 from storage.documents import DocumentRepository  # noqa: E402
 from storage.flags import FlagRepository  # noqa: E402
+from storage.locate import PassageRef  # noqa: E402
 from storage.models import AuditEvent, FlagRow, PassageRow, PassageVersion  # noqa: E402
-from storage.review import PassageRef, ReviewRepository  # noqa: E402
+from storage.review import ReviewRepository  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.flow,

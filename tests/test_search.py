@@ -19,8 +19,9 @@ from ingest.model import Line, PageText, Passage, Word
 from ingest.settings import Settings
 from storage.alignments import AlignmentRepository
 from storage.documents import DocumentRepository
+from storage.locate import PassageRef
 from storage.models import Document
-from storage.review import PassageRef, ReviewRepository
+from storage.review import ReviewRepository
 from storage.search import fold
 
 Link = namedtuple("Link", "source target score")

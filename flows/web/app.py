@@ -27,8 +27,8 @@ from ingest.settings import Settings, secret
 from qa.review.strips import line_strips
 from qa.review.strips import suggestions as _suggestions
 from storage.files import FileStore
+from storage.locate import PassageRef
 from storage.models import FlagStatus, User
-from storage.review import PassageRef
 from storage.review_queue import ReviewQueueRepository
 
 from .auth import LoginLimiter, csrf_ok, new_csrf_token
