@@ -7,17 +7,28 @@ that document only: it is quarantined with a one-line reason and the batch goes 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 from ingest.settings import Settings
+from storage.models import DocumentStatus
 
 from .faults import one_line
 from .store import open_store
 
 
+class FileState(StrEnum):
+    """How a file of a batch ended (as the run report and the CLI say it)."""
+
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    QUARANTINED = "quarantined"
+    BUSY = "busy"  # another run is reading it now
+
+
 @dataclass
 class FileResult:
     path: str
-    state: str  # "stored" | "duplicate" | "quarantined" | "busy" (another run is reading it now)
+    state: str  # a FileState
     document_id: int | None
     pages: int = 0
     mean_confidence: float | None = None
@@ -33,7 +44,7 @@ class BatchReport:
 
     @property
     def failed(self) -> list[FileResult]:
-        return [f for f in self.files if f.state == "quarantined"]
+        return [f for f in self.files if f.state == FileState.QUARANTINED]
 
     def count(self, state: str) -> int:
         return sum(1 for f in self.files if f.state == state)
@@ -79,22 +90,24 @@ def same_bytes_result(path: str, document_id: int, first: FileResult, settings: 
     """A file with the same bytes as an earlier file of the batch: read once. If the first was
     stored (or already was), this one is a duplicate of it; if it failed, this file gets its own
     quarantine record with the same reason (each failed path stays findable)."""
-    if first.state == "quarantined":
+    if first.state == FileState.QUARANTINED:
         from pathlib import Path
 
         doc_id = open_store(settings).documents.quarantine_unread(
             source_path=str(Path(path).resolve()), filename=Path(path).name, reason=first.error or "failed",
             collection=None, lang=settings.lang, run_id=run_id)
-        return FileResult(path, "quarantined", doc_id, error=first.error)
-    return FileResult(path, "duplicate", document_id, error=f"same bytes as {first.path}")
+        return FileResult(path, FileState.QUARANTINED, doc_id, error=first.error)
+    return FileResult(path, FileState.DUPLICATE, document_id, error=f"same bytes as {first.path}")
 
 
 def earlier_twin_result(path: str, document_id: int, settings: Settings, run_id: int | None) -> FileResult:
     """A file whose bytes an earlier file of the same run had (the nightly run ingests file by
     file): as that file ended, or busy while it is still being read."""
     doc = open_store(settings).documents.get_document(document_id)
-    state = {"stored": "stored", "quarantined": "quarantined"}.get(doc.status if doc else "", "busy")
+    ended: dict[str, FileState] = {DocumentStatus.STORED: FileState.STORED,
+                                   DocumentStatus.QUARANTINED: FileState.QUARANTINED}
+    state = ended.get(doc.status if doc else "", FileState.BUSY)
     first = FileResult(doc.source_path if doc else "?", state, document_id, error=doc.error_reason if doc else None)
-    if state == "busy":
-        return FileResult(path, "busy", document_id, error="being ingested by another file of this run")
+    if state == FileState.BUSY:
+        return FileResult(path, FileState.BUSY, document_id, error="being ingested by another file of this run")
     return same_bytes_result(path, document_id, first, settings, run_id)

@@ -13,15 +13,16 @@ from ingest.settings import Settings
 from ingest.sources import sha256_file
 from storage.documents import DocumentRepository
 
-from .batch import BatchReport, FileResult
+from .batch import BatchReport, FileResult, FileState
 from .steps import DocumentPlan, FileJob, prepare_document
 from .store import open_store
 
 
 def record_run(repo: DocumentRepository, run_id: int, report: BatchReport) -> None:
     repo.finish_run(
-        run_id, stored=report.count("stored"), duplicates=report.count("duplicate"),
-        quarantined=report.count("quarantined"), pages=sum(f.pages for f in report.files if f.state == "stored"),
+        run_id, stored=report.count(FileState.STORED), duplicates=report.count(FileState.DUPLICATE),
+        quarantined=report.count(FileState.QUARANTINED),
+        pages=sum(f.pages for f in report.files if f.state == FileState.STORED),
         errors=[{"file": f.path, "reason": f.error} for f in report.failed], report=report.to_dict(),
     )
 
@@ -51,10 +52,10 @@ def report_without_reading(jobs: list[FileJob], settings: Settings, collection: 
     report = BatchReport(run_id=run_id)
     for job in jobs:
         plan: DocumentPlan = prepare_document(job, settings, run_id)
-        if plan.state not in ("duplicate", "quarantined"):
+        if plan.state not in (FileState.DUPLICATE, FileState.QUARANTINED):
             assert plan.document_id is not None, "only a file that could not be recorded has no document"
             repo.quarantine(plan.document_id, "changed while being checked; ingest it again")
-            report.files.append(FileResult(job.path, "quarantined", plan.document_id,
+            report.files.append(FileResult(job.path, FileState.QUARANTINED, plan.document_id,
                                            error="changed while being checked; ingest it again"))
             continue
         report.files.append(FileResult(job.path, plan.state, plan.document_id, error=plan.error))
