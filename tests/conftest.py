@@ -11,12 +11,6 @@ import pytest
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 from ingest.settings import Settings  # noqa: E402
-from qa.review.versions import reattach  # noqa: E402
-from storage.versions import use_attach_rule  # noqa: E402
-
-# what flows.app.store does for the application: tests that build repositories directly read
-# reviewers' versions through the same rule
-use_attach_rule(reattach)
 
 ROOT = Path(__file__).resolve().parents[1]
 from bench.shared import SHARED  # noqa: E402
@@ -122,3 +116,13 @@ def stop_local_server(env: dict, cwd: Path) -> None:
 
     exe = Path(sys.executable).with_name("archive-ingest")
     subprocess.run([str(exe), "server", "stop"], cwd=cwd, env=env, capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reattach_rule():
+    """What flows.app.store does for the application: tests that build repositories directly read
+    reviewers' versions through the same rule (qa.review.versions.reattach)."""
+    from qa.review.versions import reattach
+    from storage.versions import use_attach_rule
+
+    use_attach_rule(reattach)
