@@ -12,6 +12,7 @@ from storage.exports.load import ExportRepository
 from storage.files import FileStore
 from storage.repository import AlignmentRepository, FlagRepository, Repository
 from storage.review import ReviewRepository
+from storage.review_queue import ReviewQueue
 from storage.search import SearchRepository
 
 
@@ -23,6 +24,7 @@ class Store:
     alignments: AlignmentRepository
     flags: FlagRepository
     review: ReviewRepository
+    queue: ReviewQueue  # the review queue by passage, and the "not an error" decisions
     accounts: AccountRepository
     search: SearchRepository
     exports: ExportRepository
@@ -33,7 +35,7 @@ class Store:
 def _open(db_url: str, files_dir: str) -> Store:
     return Store(db_url=db_url, files_dir=files_dir, documents=Repository(db_url),
                  alignments=AlignmentRepository(db_url), flags=FlagRepository(db_url),
-                 review=ReviewRepository(db_url), accounts=AccountRepository(db_url),
+                 review=ReviewRepository(db_url), queue=ReviewQueue(db_url), accounts=AccountRepository(db_url),
                  search=SearchRepository(db_url), exports=ExportRepository(db_url), files=FileStore(files_dir))
 
 
