@@ -23,11 +23,11 @@ from sqlalchemy.exc import DataError
 from starlette.middleware.sessions import SessionMiddleware
 
 from flows.app.errors import NotFound, Refused
+from flows.app.passwords import LoginLimiter
 from flows.app.store import open_store
 from ingest.settings import Settings, secret
 
 from . import routes_auth, routes_exports, routes_passages, routes_queue, routes_records
-from .auth import LoginLimiter
 from .deps import NeedLogin, render
 from .inputs import has_nul
 from .reprocess import Reprocessor
