@@ -45,6 +45,7 @@ def show(doc_id: int = typer.Argument(..., help="Document id (see `status` or `e
     """Show one document: metadata, pages and their text (reviewed passages marked ✎)."""
     from storage.export import document_dict
 
+    from .app.reports import document_report
     from .app.store import open_store
 
     store = open_store(read_settings())
@@ -53,29 +54,7 @@ def show(doc_id: int = typer.Argument(..., help="Document id (see `status` or `e
         fail(f"no document {doc_id}")
     versions = {} if raw else store.review.versions(doc_id)
     d = document_dict(doc, versions=versions)
-    out.print(f"document {d['id']}  {d['status']}  {printable(d['source'])}", markup=False)
-    out.print(f"sha256 {d['sha256']}  {d['media_type']}  collection {printable(d['collection'] or '-')}  "
-              f"lang {d['lang']}",
-              markup=False)
-    if d["error"]:
-        out.print(f"reason: {printable(d['error'])}", markup=False)
-    for k, v in d["metadata"].items():
-        out.print(printable(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"), markup=False)
-    for p in d["pages"]:
-        conf = f"{p['mean_confidence']:.1f}" if p["mean_confidence"] is not None else "-"
-        out.print(f"\n--- page {p['number']}: {p['text_source']}, confidence {conf}, rotation {p['rotation']}, "
-                  f"skew {p['skew']:.2f}, {len(p['lines'])} lines, psm {p['ocr']['params'].get('psm', '-')}",
-                  markup=False)
-        if text:
-            for n, ps in enumerate(p["passages"]):
-                rv = ps.get("reviewed")
-                if rv and rv["text"] != ps["text"]:  # a reviewer's correction: mark it, keep the OCR at hand
-                    out.print(printable(f"✎ {rv['text']}\n  [reviewed v{rv['version']} by {rv['by']}; "
-                                        f"OCR: {ps['text']}]", keep_lines=True), markup=False)
-                else:
-                    out.print(printable(ps["text"], keep_lines=True), markup=False)
-                if n < len(p["passages"]) - 1:
-                    out.print("", markup=False)
+    say(document_report(d, text=text))
 
 
 def fixity(document: list[int] | None = typer.Option(None, "--document", "-d",

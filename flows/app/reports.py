@@ -73,3 +73,31 @@ def fixity_report(report: FixityReport) -> list[Said]:
               for doc_id, what, key, problem in report.problems),
             Said(f"fixity: {report.files} file(s) of {report.documents} document(s) checked, "
                  f"{len(report.problems)} problem(s)")]
+
+
+def document_report(d: dict, text: bool = True) -> list[Said]:
+    """`show`: a document (storage.export.document_dict) with its metadata, each page's reading and,
+    if asked, its passages; a reviewer's correction marked ✎ with the OCR beside it."""
+    said = [Said(f"document {d['id']}  {d['status']}  {printable(d['source'])}"),
+            Said(f"sha256 {d['sha256']}  {d['media_type']}  collection {printable(d['collection'] or '-')}  "
+                 f"lang {d['lang']}")]
+    if d["error"]:
+        said.append(Said(f"reason: {printable(d['error'])}"))
+    for k, v in d["metadata"].items():
+        said.append(Said(printable(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}")))
+    for p in d["pages"]:
+        conf = f"{p['mean_confidence']:.1f}" if p["mean_confidence"] is not None else "-"
+        said.append(Said(f"\n--- page {p['number']}: {p['text_source']}, confidence {conf}, rotation {p['rotation']}, "
+                         f"skew {p['skew']:.2f}, {len(p['lines'])} lines, psm {p['ocr']['params'].get('psm', '-')}"))
+        if not text:
+            continue
+        for n, ps in enumerate(p["passages"]):
+            rv = ps.get("reviewed")
+            if rv and rv["text"] != ps["text"]:  # a reviewer's correction: mark it, keep the OCR at hand
+                said.append(Said(printable(f"✎ {rv['text']}\n  [reviewed v{rv['version']} by {rv['by']}; "
+                                           f"OCR: {ps['text']}]", keep_lines=True)))
+            else:
+                said.append(Said(printable(ps["text"], keep_lines=True)))
+            if n < len(p["passages"]) - 1:
+                said.append(Said(""))
+    return said
