@@ -13,7 +13,9 @@ from pathlib import Path
 import typer
 
 from .app.faults import printable
-from .cli import _fail, _settings, err, out
+from .cli_common import err, out
+from .cli_common import fail as _fail
+from .cli_common import read_settings as _settings
 
 FORMATS = "alto|page|hocr|txt|pdf|tei|tmx|tsv|dc|jsonl"
 

@@ -8,7 +8,8 @@ import typer
 
 from ingest.settings import Settings
 
-from .cli import _settings, err, out  # flows.cli registers these commands once its helpers exist
+from .cli_common import err, out
+from .cli_common import read_settings as _settings
 
 review_app = typer.Typer(no_args_is_help=True, help="The review web page.")
 users_app = typer.Typer(no_args_is_help=True, help="Accounts of the review page.")

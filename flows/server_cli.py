@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .cli import out
+from .cli_common import out
 
 server_app = typer.Typer(no_args_is_help=True,
                          help="The local Prefect server that ingest commands start on first use and reuse.")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flows.web.auth import LoginLimiter, hash_password, limiter_keys, needs_rehash, verify_password
 from storage.accounts import ROLES, clean_name, name_key, valid_name
 from storage.models import User
 
+from .passwords import LoginLimiter, hash_password, limiter_keys, needs_rehash, verify_password
 from .store import Store
 
 # Longer passwords are refused unhashed: argon2 would hash a megabyte, but no one types one.

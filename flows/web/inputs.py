@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import re
 
+from flows.app.review import LANGUAGES, QueueFilter
+from storage.locate import PassageRef
+
 MAX_ID = 2**31 - 1  # ids and numbers are INTEGER columns: 4 bytes on PostgreSQL
 MAX_COORDINATE = 10**7  # a page coordinate in pixels: far beyond any scan
 _ASCII_INT = re.compile(r"-?[0-9]{1,19}")
@@ -37,3 +40,15 @@ def clean_text(text: str) -> str:
     """A reviewer's text or note as it can be stored: without NUL (which no keyboard types; a paste
     from a damaged file may hold one), everything else as typed."""
     return text.replace("\x00", "")
+
+
+def queue_filter(params) -> QueueFilter:
+    """The queue's filter from a query string or a form; a value it cannot be is no filter."""
+    lang = params.get("lang") or ""
+    return QueueFilter(collection=params.get("collection") or None, document_id=parse_id(params.get("document") or ""),
+                       type=params.get("type") or None, lang=lang if lang in LANGUAGES else None,
+                       text=(params.get("q") or "").strip() or None)
+
+
+def passage_url(ref: PassageRef, query: str) -> str:
+    return f"/passages/{ref.document_id}/{ref.page_number}/{ref.passage_number}" + (f"?{query}" if query else "")
