@@ -100,7 +100,7 @@ def ingest(
     from ingest.manifest import ManifestError, read_manifest
     from ingest.sources import find_input_files
 
-    from .app.steps import FileJob
+    from .app.jobs import FileJob
 
     rows = []
     if manifest:
@@ -122,13 +122,13 @@ def ingest(
         seen.add(p.resolve())
         jobs.append(FileJob(str(p), collection=(row and row.collection) or collection,
                             lang=(row and row.lang) or lang, metadata=(row.metadata if row else {}),
-                            missing_reason=found.problem))
+                            error=found.problem))
     if not paths:  # the manifest alone names the files
         for r in rows:
             if r.file.resolve() not in seen:
                 missing = None if r.file.exists() else f"file named in manifest {manifest} not found"
                 jobs.append(FileJob(str(r.file), collection=r.collection or collection, lang=r.lang or lang,
-                                    metadata=r.metadata, missing_reason=missing))
+                                    metadata=r.metadata, error=missing))
     if not jobs:
         _fail("no PNG, JPEG, TIFF, PDF or text files found in the given folders")
     if translation is not None:
@@ -141,7 +141,7 @@ def ingest(
         jobs.append(FileJob(str(translation), collection=original.collection, lang="eng",
                             metadata={"record_id": f"{record_id}-en", "translation_of": record_id,
                                       "language": "English"},
-                            missing_reason=None if translation.is_file() else "translation file not found"))
+                            error=None if translation.is_file() else "translation file not found"))
 
     from ingest.errors import IngestError
     from ingest.ocr import check_languages

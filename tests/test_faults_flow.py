@@ -14,7 +14,9 @@ configure_prefect()
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
 from flows.ingest import ingest_batch  # noqa: E402
-from flows.app.steps import FileJob, ingest_page, prepare_document  # noqa: E402
+from flows.app.jobs import FileJob  # noqa: E402
+from flows.app.pages import ingest_page  # noqa: E402
+from flows.app.steps import prepare_document  # noqa: E402
 from storage.repository import Repository  # noqa: E402
 
 pytestmark = pytest.mark.flow

@@ -14,7 +14,7 @@ configure_prefect()
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
 from flows.ingest import ingest_batch, ingest_document  # noqa: E402
-from flows.app.steps import FileJob  # noqa: E402
+from flows.app.jobs import FileJob  # noqa: E402
 from storage.models import Document, Line, Page  # noqa: E402
 from storage.repository import Repository  # noqa: E402
 
@@ -64,7 +64,7 @@ def test_batch_then_bad_inputs_leave_stored_documents_untouched(flow_settings, b
 
     names = sorted(bad_inputs)
     jobs = [FileJob(str(bad_inputs[n])) for n in names]
-    jobs.append(FileJob("/nowhere/missing.tif", missing_reason="file named in manifest m.csv not found"))
+    jobs.append(FileJob("/nowhere/missing.tif", error="file named in manifest m.csv not found"))
     jobs.append(FileJob(str(EXAMPLES / "cable-417-vi.tif")))  # same bytes again
     jobs.append(FileJob(str(EXAMPLES / "cable-418-vi.jpg")))  # a good file in a bad batch
     report2 = ingest_batch(jobs, settings=settings)

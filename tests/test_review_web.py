@@ -27,7 +27,7 @@ configure_prefect()
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
 from flows.ingest import ingest_batch  # noqa: E402
-from flows.app.steps import FileJob  # noqa: E402
+from flows.app.jobs import FileJob  # noqa: E402
 from ingest.settings import Settings  # noqa: E402
 from qa.flags import Flag as RuleFlag  # noqa: E402
 from flows.web.auth import hash_password  # noqa: E402

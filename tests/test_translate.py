@@ -292,7 +292,7 @@ def test_the_budget_spans_the_documents_of_a_run(libre, tmp_path):
     budget is the run's, so the second original waits once the first has used it up."""
     from ingest.model import Line, PageText, Passage, Word
     from ingest.settings import Settings
-    from flows.app.steps import pair_and_align
+    from flows.app.pairing import pair_and_align
     from storage.repository import Repository
 
     settings = Settings(db_url=f"sqlite:///{tmp_path}/archive.db", files_dir=str(tmp_path / "files"),

@@ -1,11 +1,18 @@
-"""The repositories and the file store of one database, built once per process."""
+"""The repositories and the file store of one database, built once per process.
+
+A Prefect task carries a `StoreRef` (the database URL without its password, the image folder and
+a key), never the settings: Prefect records task parameters, and the settings hold secrets. The
+task's body gets the settings and the Store back from here: those its flow registered in this
+process, or, on a worker in another process, the environment's settings pointed at that store.
+"""
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 
-from ingest.settings import Settings, secret
+from ingest.settings import Settings, load_settings, secret
 from storage import db
 from storage.accounts import AccountRepository
 from storage.exports.load import ExportRepository
@@ -49,3 +56,40 @@ def open_store(settings: Settings) -> Store:
     """The store for these settings' database and image folder (one per process and pair)."""
     share_password(settings)
     return _open(settings.db_url, str(settings.files_dir))
+
+
+@dataclass(frozen=True)
+class StoreRef:
+    """What a task carries instead of the settings: plain values, no secret."""
+
+    db_url: str  # without its password (Settings keep that apart)
+    files_dir: str
+    key: str = ""  # which settings of the flow's process (a hash of their non-secret values)
+
+
+_REGISTERED: dict[StoreRef, Settings] = {}
+
+
+def store_ref(settings: Settings) -> StoreRef:
+    """Register a flow's settings in this process and name them for its tasks. The key tells two
+    flows of one process with different options apart (a machine-translation provider or not)."""
+    share_password(settings)
+    # a SecretStr's repr is "**********": the key depends on no secret
+    key = hashlib.sha256(repr(settings).encode("utf-8")).hexdigest()[:16]
+    ref = StoreRef(settings.db_url, str(settings.files_dir), key)
+    _REGISTERED[ref] = settings
+    return ref
+
+
+def settings_of(ref: StoreRef) -> Settings:
+    """The settings a task runs with: those its flow registered in this process; on a worker in
+    another process (Dask), this environment's settings pointed at the task's store, with the
+    environment's database password only if it is the same database."""
+    found = _REGISTERED.get(ref)
+    if found is None:
+        env = load_settings()
+        found = replace(env, db_url=ref.db_url, files_dir=ref.files_dir,
+                        db_password=env.db_password if env.db_url == ref.db_url else None)
+        _REGISTERED[ref] = found
+    return found
+
