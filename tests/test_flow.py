@@ -262,3 +262,24 @@ def test_machine_draft_through_a_local_libretranslate(settings, tmp_path):
     report = ingest_batch([FileJob(str(EXAMPLES / "cable-417-vi.tif"))], settings=down)
     assert report.files[0].state == "stored"
     assert Repository(settings.db_url).get_document(report.files[0].document_id).translation_status == "pending"
+
+
+def test_task_runs_carry_no_settings(settings):
+    """Prefect's record of the page, prepare and align task runs names plain inputs, never the settings
+    (nor their secrets)."""
+    from dataclasses import replace
+
+    from prefect.client.orchestration import get_client
+
+    key = "never-in-prefect-5e1d"
+    report = ingest_batch([FileJob(str(EXAMPLES / "cable-418-vi.jpg"))],
+                          settings=replace(settings, translation_api_key=key))
+    assert report.files[0].state in ("stored", "duplicate")
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs()
+    assert any(r.name.startswith("prepare-document") for r in runs)
+    assert any(r.name.startswith("page 1 of document") for r in runs)
+    for r in runs:
+        assert "settings" not in r.task_inputs, r.name
+        assert key not in r.model_dump_json(), r.name
+    assert any("options" in r.task_inputs for r in runs)
