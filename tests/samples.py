@@ -9,7 +9,7 @@ from flows.app.pages import ingest_page
 from flows.app.pairing import pair_and_align
 from flows.app.steps import finish_document, prepare_document
 from ingest.settings import Settings
-from tests.conftest import EXAMPLES
+from tests.helpers import EXAMPLES
 
 
 def manifest_jobs(collection: str = "samples") -> list[FileJob]:

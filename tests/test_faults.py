@@ -16,7 +16,7 @@ from ingest.errors import IngestError
 from ingest.sources import PageLimits, find_input_files, inspect_document, sniff_media_type
 from storage.files import FileStore
 from storage.repository import Repository
-from tests.conftest import EXAMPLES
+from tests.helpers import EXAMPLES
 
 
 # ---- 2. a run deletes only what its own killed processes wrote --------------------------------

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from flows.runtime import configure_prefect
-from tests.conftest import BAD_REASONS, EXAMPLES
+from tests.helpers import BAD_REASONS, EXAMPLES
 
 configure_prefect()
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402

@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from flows.app.inbox import queue_file, scan_inbox, settle
-from tests.conftest import EXAMPLES
+from tests.helpers import EXAMPLES
 
 EXE = Path(sys.executable).with_name("archive-ingest")
 

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from flows.runtime import configure_prefect
-from tests.conftest import EXAMPLES
+from tests.helpers import EXAMPLES
 
 configure_prefect()
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402

@@ -5,7 +5,7 @@ import pytest
 from ingest.errors import IngestError
 from ingest.pdf import looks_like_text
 from ingest.sources import inspect_document, iter_input_files, load_page, sniff_media_type
-from tests.conftest import BAD_REASONS, EXAMPLES, OCRMYPDF, VIET
+from tests.helpers import BAD_REASONS, EXAMPLES, OCRMYPDF, VIET
 
 MAX = 150_000_000
 
