@@ -265,21 +265,30 @@ def test_machine_draft_through_a_local_libretranslate(settings, tmp_path):
 
 
 def test_task_runs_carry_no_settings(settings):
-    """Prefect's record of the page, prepare and align task runs names plain inputs, never the settings
-    (nor their secrets)."""
+    """Prefect's record of the batch's prepare, page and align task runs names plain inputs, never the
+    settings (nor their secrets)."""
     from dataclasses import replace
 
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from flows.ingest import reprocess_document
 
     key = "never-in-prefect-5e1d"
-    report = ingest_batch([FileJob(str(EXAMPLES / "cable-418-vi.jpg"))],
-                          settings=replace(settings, translation_api_key=key))
-    assert report.files[0].state in ("stored", "duplicate")
+    keyed = replace(settings, translation_api_key=key)
+    state = ingest_batch([FileJob(str(EXAMPLES / "cable-418-vi.jpg"))], settings=keyed, return_state=True)
+    result = state.result().files[0]
+    assert result.state in ("stored", "duplicate")
+    again = reprocess_document(result.document_id, settings=keyed, return_state=True)  # its page read again
+    assert again.result()["pages"] == 1 and not again.result()["failed"]
     with get_client(sync_client=True) as client:
-        runs = client.read_task_runs()
-    assert any(r.name.startswith("prepare-document") for r in runs)
-    assert any(r.name.startswith("page 1 of document") for r in runs)
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
+            id=FlowRunFilterId(any_=[state.state_details.flow_run_id, again.state_details.flow_run_id])))
+    names = [r.name for r in runs]
+    for start in ("prepare-document", "page 1 of document", "reprocess page 1 of document", "flag-document",
+                  "align-documents"):
+        assert any(n.startswith(start) for n in names), (start, names)
     for r in runs:
         assert "settings" not in r.task_inputs, r.name
+        assert "options" in r.task_inputs, r.name
         assert key not in r.model_dump_json(), r.name
-    assert any("options" in r.task_inputs for r in runs)
