@@ -29,7 +29,7 @@ from bench.export_checks import check_pdf, validate
 
 def _generated(folder: Path, count: int):
     from bench.pagegen import LEVELS, generate
-    from flows.app.steps import FileJob
+    from flows.app.jobs import FileJob
 
     per_level = -(-count // len(LEVELS))
     jobs = []
@@ -46,7 +46,9 @@ def _generated(folder: Path, count: int):
 
 
 def _ingest(jobs, settings) -> list[int]:
-    from flows.app.steps import finish_document, ingest_page, pair_and_align, prepare_document
+    from flows.app.pages import ingest_page
+    from flows.app.pairing import pair_and_align
+    from flows.app.steps import finish_document, prepare_document
 
     ids = []
     for job in jobs:

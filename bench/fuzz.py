@@ -154,7 +154,7 @@ def make_inputs(folder: Path, count: int, rng: random.Random) -> tuple[list[Path
 def jobs_for(files: list[Path], manifests: list[Path], problems: list[str]):
     """One job per input file (the first manifest naming a file gives its metadata); a manifest
     that cannot be read must say why in one line, like the CLI does."""
-    from flows.app.steps import FileJob
+    from flows.app.jobs import FileJob
     from ingest.manifest import ManifestError, read_manifest
 
     meta: dict[Path, dict] = {}
@@ -177,7 +177,7 @@ def jobs_for(files: list[Path], manifests: list[Path], problems: list[str]):
                 meta[r.file.resolve()] = r.metadata
             elif not r.file.exists():
                 extra_jobs.append(FileJob(str(r.file), metadata=r.metadata,
-                                          missing_reason=f"file named in manifest {m.name} not found"))
+                                          error=f"file named in manifest {m.name} not found"))
     jobs = [FileJob(str(p), metadata=meta.get(p.resolve(), {})) for p in files]
     seen = set()
     for j in extra_jobs:
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_prefect()
     from dataclasses import replace
 
-    from flows.app.steps import FileJob
+    from flows.app.jobs import FileJob
     from flows.ingest import with_runner
     from ingest.settings import Settings
 

@@ -59,7 +59,9 @@ def _note(text: str):
 
 
 def run_plain(files: list[Path], settings) -> float:
-    from flows.app.steps import FileJob, finish_document, ingest_page, prepare_document
+    from flows.app.jobs import FileJob
+    from flows.app.pages import ingest_page
+    from flows.app.steps import finish_document, prepare_document
 
     started = time.perf_counter()
     plans = [prepare_document(FileJob(str(f), lang="vie"), settings, None) for f in files]
@@ -72,7 +74,7 @@ def run_plain(files: list[Path], settings) -> float:
 
 def run_flow(files: list[Path], settings) -> float:
     from flows.ingest import with_runner
-    from flows.app.steps import FileJob
+    from flows.app.jobs import FileJob
 
     started = time.perf_counter()
     report = with_runner(settings)([FileJob(str(f), lang="vie") for f in files], settings=settings)

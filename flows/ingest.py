@@ -30,17 +30,12 @@ from .app.batch import (
 )
 from .app.faults import one_line
 from .app.ingest import record_run
+from .app.jobs import FileJob
 from .app.originals import claim_file_store
-from .app.steps import (
-    DocumentPlan,
-    FileJob,
-    PageOutcome,
-    finish_document,
-    ingest_page,
-    pair_and_align,
-    prepare_document,
-)
-from .app.store import open_store
+from .app.pages import PageOutcome, ingest_page
+from .app.pairing import pair_and_align
+from .app.steps import DocumentPlan, finish_document, prepare_document
+from .app.store import RunOptions, open_store, run_options, settings_of
 
 
 def _transient(task, task_run, state) -> bool:
@@ -56,20 +51,20 @@ def _transient(task, task_run, state) -> bool:
 
 @task(name="prepare-document", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1,
       retry_condition_fn=_transient)
-def prepare_task(job: FileJob, settings: Settings, run_id: int | None) -> DocumentPlan:
-    return prepare_document(job, settings, run_id)
+def prepare_task(job: FileJob, run_id: int | None, options: RunOptions) -> DocumentPlan:
+    return prepare_document(job, settings_of(options), run_id)
 
 
 @task(name="ingest-page", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2,
       retry_condition_fn=_transient, task_run_name="page {number} of document {document_id}")
 def page_task(document_id: int, path: str, media_type: str, number: int, lang: str,
-              settings: Settings) -> PageOutcome:
-    return ingest_page(document_id, path, media_type, number, lang, settings)
+              options: RunOptions) -> PageOutcome:
+    return ingest_page(document_id, path, media_type, number, lang, settings_of(options))
 
 
 @task(name="align-documents", cache_policy=NO_CACHE, retries=1, retry_condition_fn=_transient)
-def align_task(document_ids: list[int], settings: Settings) -> list[dict]:
-    return pair_and_align(document_ids, settings)
+def align_task(document_ids: list[int], options: RunOptions) -> list[dict]:
+    return pair_and_align(document_ids, settings_of(options))
 
 
 def _warm_flag_rules() -> None:
@@ -89,8 +84,9 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
 
     threading.Thread(target=_warm_flag_rules, name="warm-flag-rules", daemon=True).start()
     report = BatchReport(run_id=run_id)
+    options = run_options(settings)  # what the tasks carry: plain values, no secret
     plans = [f.result(raise_on_failure=False) for f in
-             [prepare_task.submit(job, settings, run_id) for job in jobs]]
+             [prepare_task.submit(job, run_id, options) for job in jobs]]
     page_futures = {}
     by_doc: dict[int, list[PageOutcome]] = {}
     pending: dict[int, int] = {}
@@ -122,7 +118,7 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
         by_doc[plan.document_id] = []
         pending[plan.document_id] = len(plan.pages_todo)
         for number in plan.pages_todo:
-            fut = page_task.submit(plan.document_id, plan.path, plan.media_type, number, lang_of[plan.path], settings)
+            fut = page_task.submit(plan.document_id, plan.path, plan.media_type, number, lang_of[plan.path], options)
             page_futures[fut] = (plan, number)
         if not plan.pages_todo:  # resumed after every page was stored
             _finish(plan, [], settings, results)
@@ -143,7 +139,7 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
     report.files = [results[job.path] for job in jobs if job.path in results]
     stored = [f.document_id for f in report.files if f.state == "stored" and f.document_id is not None]
     if stored:  # pair originals with translations that are now both stored, and align them
-        report.alignments = align_task.submit(stored, settings).result(raise_on_failure=False)
+        report.alignments = align_task.submit(stored, options).result(raise_on_failure=False)
         if not isinstance(report.alignments, list):
             report.alignments = [{"error": plan_error(report.alignments)}]
     return report
@@ -233,32 +229,33 @@ def ingest_files(paths: list[str], collection: str | None = None, lang: str | No
     jobs = []
     for f in find_input_files([Path(p) for p in paths], follow_symlinks=settings.follow_symlinks):
         if f.problem:
-            jobs.append(FileJob(str(f.path), collection=collection, lang=lang, missing_reason=f.problem))
+            jobs.append(FileJob(str(f.path), collection=collection, lang=lang, error=f.problem))
             continue
         try:  # a file queued with metadata (`queue --now --title ...`) carries its sidecar
             side = read_sidecar(f.path)
         except ValueError as exc:
-            jobs.append(FileJob(str(f.path), collection=collection, lang=lang, missing_reason=str(exc)))
+            jobs.append(FileJob(str(f.path), collection=collection, lang=lang, error=str(exc)))
             continue
         jobs.append(FileJob(str(f.path), collection=side.get("collection") or collection,
                             lang=side.get("lang") or lang, metadata=dict(side.get("metadata", {}))))
-    report = with_runner(settings)(jobs, settings=settings, collection=collection, trigger="deployment")
+    # the subflow loads the same settings from the environment: none are passed to Prefect
+    report = with_runner(settings)(jobs, collection=collection, trigger="deployment")
     return report.to_dict()
 
 
 @task(name="reprocess-page", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2,
       retry_condition_fn=_transient, task_run_name="reprocess page {number} of document {document_id}")
-def reprocess_page_task(document_id: int, number: int, lang: str, settings: Settings) -> PageOutcome:
-    from .app.steps import reprocess_page
+def reprocess_page_task(document_id: int, number: int, lang: str, options: RunOptions) -> PageOutcome:
+    from .app.pages import reprocess_page
 
-    return reprocess_page(document_id, number, lang, settings)
+    return reprocess_page(document_id, number, lang, settings_of(options))
 
 
 @task(name="flag-document", cache_policy=NO_CACHE, retries=1, retry_condition_fn=_transient)
-def flag_task(document_id: int, settings: Settings) -> int:
+def flag_task(document_id: int, options: RunOptions) -> int:
     from .app.steps import flag_document
 
-    return flag_document(document_id, settings)
+    return flag_document(document_id, settings_of(options))
 
 
 # Prefect types FlowDecorator.task_runner as TaskRunner[PrefectFuture]; ThreadPoolTaskRunner is generic over
@@ -274,12 +271,13 @@ def reprocess_document(document_id: int, lang: str | None = None, ocr: bool = Tr
     doc = repo.get_document(document_id)
     if doc is None:
         raise ValueError(f"no document {document_id}")
+    options = run_options(settings)  # what the tasks carry: plain values, no secret
     outcomes = []
     if ocr:
-        futures = [reprocess_page_task.submit(document_id, p.number, lang or doc.lang, settings) for p in doc.pages]
+        futures = [reprocess_page_task.submit(document_id, p.number, lang or doc.lang, options) for p in doc.pages]
         outcomes = [f.result() for f in futures]
     failed = [o for o in outcomes if not o.ok]
-    flags = flag_task.submit(document_id, settings).result()
-    realigned = align_task.submit([document_id], settings).result()  # its text changed: align again
+    flags = flag_task.submit(document_id, options).result()
+    realigned = align_task.submit([document_id], options).result()  # its text changed: align again
     return {"document_id": document_id, "pages": len(outcomes), "failed": [o.error for o in failed],
             "flags": flags, "alignments": realigned}

@@ -13,7 +13,6 @@ from ingest.settings import load_settings
 
 from .app.inbox import inbox_entries, scan_inbox, settle, settle_manifests
 from .app.originals import check_fixity, claim_file_store, rotating_sample
-from .app.steps import FileJob
 from .app.store import open_store
 from .ingest import FileResult, ingest_document, sweep_store
 
@@ -76,14 +75,12 @@ def nightly_ingest(inbox: str | None = None, collection: str | None = None, lang
     started = time.time()
     run_id = repo.start_run(trigger="nightly", collection=collection, files=len(files))
     results: list[FileResult] = []
-    entries = inbox_entries(inbox_dir, files, collection, lang)
+    entries = inbox_entries(inbox_dir, files, collection, lang)  # each a FileJob
     for start in range(0, len(entries), max(1, settings.chunk_size)):
-        for entry in entries[start:start + settings.chunk_size]:
-            path = entry.path
-            job = FileJob(str(path), collection=entry.collection, lang=entry.lang, metadata=dict(entry.metadata),
-                          missing_reason=entry.error)
-            try:
-                result = ingest_document(job, settings=settings, run_id=run_id)
+        for job in entries[start:start + settings.chunk_size]:
+            path = Path(job.path)
+            try:  # the subflow loads the same settings from the environment: none are passed to Prefect
+                result = ingest_document(job, run_id=run_id)
             except Exception as exc:  # the subflow crashed: this file fails, the night goes on
                 result = FileResult(str(path), "quarantined", None, error=f"internal error: {exc}".splitlines()[0])
             if path.exists():

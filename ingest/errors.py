@@ -7,3 +7,8 @@ class IngestError(Exception):
 
 class TransientError(Exception):
     """A failure worth retrying (a killed or timed-out OCR process, a busy database)."""
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -22,7 +22,7 @@ def check_pdf_limits(path: Path, limits) -> None:
     is left to the PDF reader, whose message says what is wrong with it."""
     import pypdfium2
 
-    from .sources import _PDFIUM_LOCK
+    from .pdf import _PDFIUM_LOCK
 
     with _PDFIUM_LOCK:
         try:

@@ -1,24 +1,21 @@
 """Open input files: sniff the real type, validate, count pages, and load one page at a time.
 
 Pages are loaded one by one (a page task opens the file again) so a whole document is never
-held in memory. PDF pages come through pdfplumber: its text layer when it decodes to real
-text, otherwise the page rendered at the target dpi (pypdfium2 behind pdfplumber).
+held in memory. PDF files are read in `ingest.pdf`; images, TIFF frames and typed text here, and
+the input folders are expanded into files here too.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import threading
-import unicodedata
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageFile, ImageSequence
 
-from .errors import IngestError
-from .model import BBox, Line, Word
+from .errors import IngestError, first_line
+from .model import Line, Word
 from .text import nfc
 
 MEDIA_TYPES = {
@@ -30,8 +27,6 @@ MEDIA_TYPES = {
 }
 SUPPORTED_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".txt"}
 
-# pdfium is not thread-safe, even across documents: render one page at a time per process.
-_PDFIUM_LOCK = threading.Lock()
 # A truncated image must fail loudly rather than decode as a half-grey page.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
@@ -120,11 +115,11 @@ def _open_image(path: Path, max_pixels: int) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(path)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise IngestError(f"image too large, possible decompression bomb ({_first_line(exc)})") from exc
+        raise IngestError(f"image too large, possible decompression bomb ({first_line(exc)})") from exc
     except Image.UnidentifiedImageError:
         raise IngestError("image data cannot be decoded") from None
     except OSError as exc:
-        raise IngestError(f"image cannot be read: {_first_line(exc)}") from exc
+        raise IngestError(f"image cannot be read: {first_line(exc)}") from exc
 
 
 def _check_density(dims: tuple[int, int], size_bytes: int, limits: PageLimits) -> None:
@@ -145,34 +140,6 @@ def _check_frame_size(img: Image.Image, max_pixels: int, number: int) -> None:
         )
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-def _open_pdf(path: Path, pages: list[int] | None = None):
-    import pdfplumber
-    from pdfminer.pdfdocument import PDFPasswordIncorrect
-
-    try:
-        pdf = pdfplumber.open(path, pages=pages)
-    except PDFPasswordIncorrect:
-        raise IngestError("PDF is encrypted with a password; decrypt it first") from None
-    except Exception as exc:  # pdfminer raises many types for damaged files
-        # pdfplumber wraps pdfminer's error as the first argument of its own exception
-        cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else (exc.__cause__ or exc)
-        if isinstance(cause, PDFPasswordIncorrect):
-            raise IngestError("PDF is encrypted with a password; decrypt it first") from exc
-        raise IngestError(f"damaged or invalid PDF: {_first_line(cause) or type(cause).__name__}") from exc
-    if pdf.doc.encryption:
-        pdf.close()
-        # Even without a user password, an encrypted file carries its owner's restrictions: we
-        # refuse it, as OCRmyPDF does, rather than strip them silently.
-        raise IngestError("PDF is encrypted (owner password set); remove the encryption first "
-                          "(e.g. qpdf --decrypt in.pdf out.pdf)")
-    return pdf
-
-
 def inspect_document(path: Path, max_pixels: int, limits: PageLimits | None = None) -> DocumentInfo:
     """Validate a file enough to plan its pages; raises IngestError with the reason."""
     limits = limits or PageLimits(max_pixels=max_pixels)
@@ -182,21 +149,9 @@ def inspect_document(path: Path, max_pixels: int, limits: PageLimits | None = No
         _check_text_file(path)
         return DocumentInfo(media_type, 1, size)
     if media_type == "application/pdf":
-        from .limits import check_pdf_limits
+        from .pdf import pdf_page_count
 
-        check_pdf_limits(path, limits)  # page count, page size, stream sizes: before pdfplumber
-        pdf = _open_pdf(path)
-        try:
-            try:
-                count = len(pdf.pages)
-            except Exception as exc:
-                raise IngestError(f"damaged or invalid PDF: {_first_line(exc)}") from exc
-        finally:
-            pdf.close()
-        if count == 0:
-            raise IngestError("PDF has no pages")
-        _check_pdf_renderable(path, count)
-        return DocumentInfo(media_type, count, size)
+        return DocumentInfo(media_type, pdf_page_count(path, limits), size)
     img = _open_image(path, max_pixels)
     try:
         count = 0
@@ -210,32 +165,18 @@ def inspect_document(path: Path, max_pixels: int, limits: PageLimits | None = No
     except IngestError:
         raise
     except Exception as exc:
-        raise IngestError(f"image cannot be read: {_first_line(exc)}") from exc
+        raise IngestError(f"image cannot be read: {first_line(exc)}") from exc
     finally:
         img.close()
     return DocumentInfo(media_type, count, size)
 
 
-def _check_pdf_renderable(path: Path, count: int) -> None:
-    """pdfium must be able to open the file too (pdfminer is more forgiving)."""
-    import pypdfium2
-
-    with _PDFIUM_LOCK:
-        try:
-            doc = pypdfium2.PdfDocument(str(path))
-        except pypdfium2.PdfiumError as exc:
-            raise IngestError(f"damaged or invalid PDF: {_first_line(exc)}") from exc
-        try:
-            if len(doc) != count:
-                raise IngestError(f"damaged PDF: page tree disagrees ({len(doc)} vs {count} pages)")
-        finally:
-            doc.close()
-
-
 def load_page(path: Path, media_type: str, number: int, *, dpi: int, max_pixels: int) -> SourcePage:
     """Load page ``number`` (1-based) of a file already inspected."""
     if media_type == "application/pdf":
-        return _load_pdf_page(path, number, dpi=dpi, max_pixels=max_pixels)
+        from .pdf import load_pdf_page
+
+        return load_pdf_page(path, number, dpi=dpi, max_pixels=max_pixels)
     img = _open_image(path, max_pixels)
     try:
         try:
@@ -247,7 +188,7 @@ def load_page(path: Path, media_type: str, number: int, *, dpi: int, max_pixels:
             img.load()
             frame = img.copy()
         except OSError as exc:
-            raise IngestError(f"page {number}: damaged image data ({_first_line(exc)})") from exc
+            raise IngestError(f"page {number}: damaged image data ({first_line(exc)})") from exc
         file_dpi = _image_dpi(img)
     finally:
         img.close()
@@ -286,104 +227,6 @@ def _image_dpi(img: Image.Image) -> int | None:
     return value if 50 <= value <= 2400 else None
 
 
-def _load_pdf_page(path: Path, number: int, *, dpi: int, max_pixels: int) -> SourcePage:
-    pdf = _open_pdf(path, pages=[number])
-    try:
-        page = pdf.pages[0]
-        w_px, h_px = round(float(page.width) * dpi / 72), round(float(page.height) * dpi / 72)
-        if w_px * h_px > max_pixels:
-            # Huge page formats (maps, posters): render at a lower dpi than refuse them.
-            dpi = int(dpi * (max_pixels / (w_px * h_px)) ** 0.5)
-        _check_embedded_images(page, number)
-        layer = _text_layer(page, dpi)
-        with _PDFIUM_LOCK:
-            try:
-                image = page.to_image(resolution=dpi, antialias=True).original
-            except Exception as exc:
-                raise IngestError(f"page {number}: cannot be rendered: {_first_line(exc)}") from exc
-    except IngestError:
-        raise
-    except Exception as exc:
-        raise IngestError(f"page {number}: damaged PDF page: {_first_line(exc)}") from exc
-    finally:
-        pdf.close()
-    return SourcePage(number=number, image=image, dpi=dpi, text_layer=layer)
-
-
-def _check_embedded_images(page, number: int) -> None:
-    """Decode embedded JPEG streams: pdfium silently renders a truncated JPEG as a grey page."""
-    for img in page.images:
-        stream = img.get("stream")
-        if stream is None:
-            continue
-        filters = stream.get_filters() if hasattr(stream, "get_filters") else []
-        names = {getattr(f, "name", str(f)) for f, _ in filters}
-        if names & {"DCTDecode", "DCT"} and len(filters) == 1:
-            data = stream.get_rawdata()
-            try:
-                with Image.open(io.BytesIO(data)) as jpeg:
-                    jpeg.load()
-            except Exception as exc:
-                raise IngestError(f"page {number}: damaged JPEG image in PDF ({_first_line(exc)})") from exc
-
-
-def _text_layer(page, dpi: int) -> TextLayer | None:
-    """The page's own text when it decodes to real text; None for scanned pages."""
-    if not page.chars:
-        return None
-    scale = dpi / 72
-    words = page.extract_words(keep_blank_chars=False, use_text_flow=True)
-    if not words:
-        return None
-    text = " ".join(w["text"] for w in words)
-    if not looks_like_text(text):
-        return None
-    lines: list[list[dict]] = []
-    for w in sorted(words, key=lambda w: (round(float(w["top"]) / 3), float(w["x0"]))):
-        mid = (float(w["top"]) + float(w["bottom"])) / 2
-        if lines:
-            last = lines[-1]
-            top = min(float(x["top"]) for x in last)
-            bottom = max(float(x["bottom"]) for x in last)
-            if top <= mid <= bottom:
-                last.append(w)
-                continue
-        lines.append([w])
-    out: list[Line] = []
-    for ws in lines:
-        ws.sort(key=lambda w: float(w["x0"]))
-        items = tuple(
-            Word(text=nfc(w["text"]), bbox=_scale_box(w, scale), confidence=100.0) for w in ws
-        )
-        box = (
-            min(i.bbox[0] for i in items),
-            min(i.bbox[1] for i in items),
-            max(i.bbox[2] for i in items),
-            max(i.bbox[3] for i in items),
-        )
-        out.append(Line(text=" ".join(i.text for i in items), bbox=box, confidence=100.0, words=items))
-    return TextLayer(lines=tuple(out))
-
-
-def _scale_box(w: dict, scale: float) -> BBox:
-    return (
-        round(float(w["x0"]) * scale),
-        round(float(w["top"]) * scale),
-        round(float(w["x1"]) * scale),
-        round(float(w["bottom"]) * scale),
-    )
-
-
-def looks_like_text(text: str) -> bool:
-    """True when a text layer decodes to real text rather than glyph ids or mojibake."""
-    stripped = "".join(text.split())
-    if len(stripped) < 3:
-        return False
-    if text.count("(cid:") * 6 > len(stripped) * 0.05:
-        return False
-    bad = sum(1 for c in stripped if c == "\ufffd" or unicodedata.category(c) in ("Co", "Cc", "Cn"))
-    letters = sum(1 for c in stripped if c.isalnum())
-    return bad / len(stripped) < 0.05 and letters / len(stripped) >= 0.5
 
 
 @dataclass(frozen=True)

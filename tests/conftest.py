@@ -1,4 +1,5 @@
-"""Shared fixtures: the shared data folder (read in place), throwaway databases and stores."""
+"""Fixtures only: the shared data folder (read in place), throwaway databases and stores, the
+bad-input corpus. Plain helpers are in tests/helpers.py."""
 
 from __future__ import annotations
 
@@ -11,13 +12,7 @@ import pytest
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 from ingest.settings import Settings  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-from bench.shared import SHARED  # noqa: E402
-OCRMYPDF = SHARED / "data" / "ocrmypdf-resources"
-VIET = SHARED / "data" / "vietnamese-ocr"
-EXAMPLES = ROOT / "examples"
-PG_ADMIN_URL = os.environ.get("ARCHIVE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+from tests.helpers import OCRMYPDF, PG_ADMIN_URL, SHARED, pg_available  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -26,20 +21,10 @@ def shared() -> Path:
     return SHARED
 
 
-def _pg_available() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
-            return True
-    except Exception:
-        return False
-
-
 @pytest.fixture(scope="session")
 def pg_database():
     """A throwaway PostgreSQL database for this test session."""
-    if not _pg_available():
+    if not pg_available():
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
     import psycopg
 
@@ -92,30 +77,6 @@ def bad_inputs(tmp_path_factory) -> dict[str, Path]:
         "truncated_pdf": OCRMYPDF / "derived" / "skew_truncated_half.pdf",
         "damaged_jpeg": OCRMYPDF / "derived" / "francais_damaged_jpeg.pdf",
     }
-
-
-# The reason each bad input must give (a fragment of the one-line message).
-BAD_REASONS = {
-    "empty": "empty file",
-    "not_image": "not a PNG, JPEG, TIFF or PDF",
-    "no_pages": "no pages",
-    "bomb": "decompression bomb",
-    "invalid_pdf": "damaged or invalid PDF",
-    "encrypted_r4": "encrypted",
-    "encrypted_r6": "encrypted with a password",
-    "truncated_pdf": "damaged or invalid PDF",
-    "damaged_jpeg": "damaged JPEG",
-}
-
-
-def stop_local_server(env: dict, cwd: Path) -> None:
-    """Stop the Prefect server that `archive-ingest` commands started in the background under this
-    environment's HOME: a test leaves none running."""
-    import subprocess
-    import sys
-
-    exe = Path(sys.executable).with_name("archive-ingest")
-    subprocess.run([str(exe), "server", "stop"], cwd=cwd, env=env, capture_output=True, timeout=120)
 
 
 @pytest.fixture(scope="session", autouse=True)

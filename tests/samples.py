@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 
-from flows.app.steps import FileJob, finish_document, ingest_page, pair_and_align, prepare_document
+from flows.app.jobs import FileJob
+from flows.app.pages import ingest_page
+from flows.app.pairing import pair_and_align
+from flows.app.steps import finish_document, prepare_document
 from ingest.settings import Settings
-from tests.conftest import EXAMPLES
+from tests.helpers import EXAMPLES
 
 
 def manifest_jobs(collection: str = "samples") -> list[FileJob]:

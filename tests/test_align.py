@@ -14,10 +14,7 @@ from ingest.align.anchors import anchors
 from ingest.align.lexicon import load_lexicon
 from ingest.align.sentences import split_sentences
 from ingest.align.textprep import canonical_tones, is_furniture, without_insertions
-from tests.conftest import EXAMPLES
-
-sys.path.insert(0, str(EXAMPLES))
-from texts import CABLE_417_EN, CABLE_417_VI  # noqa: E402
+from texts import CABLE_417_EN, CABLE_417_VI
 
 EXE = Path(sys.executable).with_name("archive-ingest")
 

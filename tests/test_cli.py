@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, stop_local_server
+from tests.helpers import EXAMPLES, stop_local_server
 
 EXE = Path(sys.executable).with_name("archive-ingest")
 
@@ -77,7 +77,6 @@ def test_ingest_export_status_show(workdir):
 
 
 def test_ingest_with_translation_pairs_and_aligns(tmp_path):
-    sys.path.insert(0, str(EXAMPLES))
     from texts import CABLE_417_EN, CABLE_417_VI
 
     (tmp_path / "cable-vi.txt").write_text(CABLE_417_VI.replace("\f", ""), encoding="utf-8")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from tests.conftest import EXAMPLES, OCRMYPDF, VIET, stop_local_server
+from tests.helpers import EXAMPLES, OCRMYPDF, VIET, stop_local_server
 
 EXE = Path(sys.executable).with_name("archive-ingest")
 FILES = [EXAMPLES / "cable-417-vi.tif", EXAMPLES / "cable-418-vi.jpg", EXAMPLES / "cable-417-en.pdf",

@@ -16,7 +16,8 @@ from ingest.errors import IngestError
 from ingest.sources import PageLimits, find_input_files, inspect_document, sniff_media_type
 from storage.documents import DocumentRepository
 from storage.files import FileStore
-from tests.conftest import EXAMPLES
+from storage.documents import DocumentRepository as Repository
+from tests.helpers import EXAMPLES
 
 
 # ---- 2. a run deletes only what its own killed processes wrote --------------------------------
@@ -83,7 +84,8 @@ def test_unreadable_subfolder_is_reported(tmp_path):
 
 
 def test_prepare_refuses_a_symlink(settings, tmp_path):
-    from flows.app.steps import FileJob, prepare_document
+    from flows.app.jobs import FileJob
+    from flows.app.steps import prepare_document
 
     secret = tmp_path / "secret.txt"
     secret.write_text("not for the archive\n")
@@ -145,7 +147,8 @@ def test_tiny_image_claiming_a_huge_page_is_refused_from_its_header(tmp_path):
 
 
 def test_page_limits_come_from_settings(tiny_bombs, settings):
-    from flows.app.steps import FileJob, prepare_document
+    from flows.app.jobs import FileJob
+    from flows.app.steps import prepare_document
 
     plan = prepare_document(FileJob(str(tiny_bombs["many-pages"])), replace(settings, max_pages=10), None)
     assert plan.state == "quarantined" and "the max_pages setting" in plan.error
@@ -198,7 +201,8 @@ def test_manifest_semicolons_multiline_cells_extra_values_and_nul(tmp_path):
 def test_nul_in_metadata_quarantines_with_one_line_not_pending(db_url, tmp_path):
     """PostgreSQL refuses NUL in text: the document is quarantined with a short reason instead of
     staying 'pending' with an SQL dump (SQLite stores it)."""
-    from flows.app.steps import FileJob, prepare_document
+    from flows.app.jobs import FileJob
+    from flows.app.steps import prepare_document
     from ingest.settings import Settings
 
     settings = Settings(db_url=db_url, files_dir=str(tmp_path / "files"))

@@ -8,12 +8,14 @@ from dataclasses import replace
 import pytest
 
 from flows.runtime import configure_prefect
-from tests.conftest import EXAMPLES
+from tests.helpers import EXAMPLES
 
 configure_prefect()
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
-from flows.app.steps import FileJob, ingest_page, prepare_document  # noqa: E402
+from flows.app.jobs import FileJob  # noqa: E402
+from flows.app.pages import ingest_page  # noqa: E402
+from flows.app.steps import prepare_document  # noqa: E402
 from flows.ingest import ingest_batch  # noqa: E402
 from storage.documents import DocumentRepository  # noqa: E402
 

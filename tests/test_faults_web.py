@@ -353,9 +353,9 @@ def empty_db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/old.db"
         return
-    from tests.conftest import PG_ADMIN_URL, _pg_available
+    from tests.helpers import PG_ADMIN_URL, pg_available
 
-    if not _pg_available():
+    if not pg_available():
         pytest.skip("PostgreSQL not reachable")
     import psycopg
 

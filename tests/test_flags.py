@@ -1,11 +1,6 @@
-import sys
-
 from qa.flags import flag_links, flag_words
 from ingest.vn_orthography import is_valid_syllable
-from tests.conftest import EXAMPLES
-
-sys.path.insert(0, str(EXAMPLES))
-from texts import CABLE_417_VI, CABLE_418_VI  # noqa: E402
+from texts import CABLE_417_VI, CABLE_418_VI
 
 
 def test_real_vietnamese_is_valid_and_ocr_garbage_is_not():

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from flows.runtime import configure_prefect
-from tests.conftest import BAD_REASONS, EXAMPLES
+from tests.helpers import BAD_REASONS, EXAMPLES
 
 configure_prefect()
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
-from flows.app.steps import FileJob  # noqa: E402
+from flows.app.jobs import FileJob  # noqa: E402
 from flows.ingest import ingest_batch, ingest_document  # noqa: E402
 from storage.documents import DocumentRepository  # noqa: E402
 from storage.models import Document, LineRow, PageRow  # noqa: E402
@@ -64,7 +64,7 @@ def test_batch_then_bad_inputs_leave_stored_documents_untouched(flow_settings, b
 
     names = sorted(bad_inputs)
     jobs = [FileJob(str(bad_inputs[n])) for n in names]
-    jobs.append(FileJob("/nowhere/missing.tif", missing_reason="file named in manifest m.csv not found"))
+    jobs.append(FileJob("/nowhere/missing.tif", error="file named in manifest m.csv not found"))
     jobs.append(FileJob(str(EXAMPLES / "cable-417-vi.tif")))  # same bytes again
     jobs.append(FileJob(str(EXAMPLES / "cable-418-vi.jpg")))  # a good file in a bad batch
     report2 = ingest_batch(jobs, settings=settings)
@@ -262,3 +262,33 @@ def test_machine_draft_through_a_local_libretranslate(settings, tmp_path):
     report = ingest_batch([FileJob(str(EXAMPLES / "cable-417-vi.tif"))], settings=down)
     assert report.files[0].state == "stored"
     assert DocumentRepository(settings.db_url).get_document(report.files[0].document_id).translation_status == "pending"
+
+
+def test_task_runs_carry_no_settings(settings):
+    """Prefect's record of the batch's prepare, page and align task runs names plain inputs, never the
+    settings (nor their secrets)."""
+    from dataclasses import replace
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from flows.ingest import reprocess_document
+
+    key = "never-in-prefect-5e1d"
+    keyed = replace(settings, translation_api_key=key)
+    state = ingest_batch([FileJob(str(EXAMPLES / "cable-418-vi.jpg"))], settings=keyed, return_state=True)
+    result = state.result().files[0]
+    assert result.state in ("stored", "duplicate")
+    again = reprocess_document(result.document_id, settings=keyed, return_state=True)  # its page read again
+    assert again.result()["pages"] == 1 and not again.result()["failed"]
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
+            id=FlowRunFilterId(any_=[state.state_details.flow_run_id, again.state_details.flow_run_id])))
+    names = [r.name for r in runs]
+    for start in ("prepare-document", "page 1 of document", "reprocess page 1 of document", "flag-document",
+                  "align-documents"):
+        assert any(n.startswith(start) for n in names), (start, names)
+    for r in runs:
+        assert "settings" not in r.task_inputs, r.name
+        assert "options" in r.task_inputs, r.name
+        assert key not in r.model_dump_json(), r.name

@@ -12,7 +12,7 @@ from ingest import ocr
 from ingest import preprocess as pp
 from ingest.pipeline import PageOptions, ocr_image, read_page
 from ingest.sources import load_page
-from tests.conftest import EXAMPLES, OCRMYPDF, VIET
+from tests.helpers import EXAMPLES, OCRMYPDF, VIET
 
 MAX = 150_000_000
 

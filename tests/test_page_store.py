@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 from PIL import Image
 
-from flows.app.steps import _store_original
+from flows.app.pages import _store_original
 from storage.files import FileStore
 
 

@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from flows.app.inbox import queue_file, scan_inbox, settle
-from tests.conftest import EXAMPLES
+from tests.helpers import EXAMPLES
 
 EXE = Path(sys.executable).with_name("archive-ingest")
 
@@ -73,7 +73,7 @@ def test_queue_writes_a_sidecar_and_the_inbox_reads_manifests(tmp_path):
     bad = sub / "bad.tif"
     bad.write_bytes(b"x")
     sidecar_of(bad).write_text("{not json", encoding="utf-8")
-    entries = {e.path.name: e for e in inbox_entries(inbox, scan_inbox(inbox), collection="nightly", lang="vie")}
+    entries = {Path(e.path).name: e for e in inbox_entries(inbox, scan_inbox(inbox), collection="nightly", lang="vie")}
     assert entries["cable-417-vi.tif"].collection == "box-17"
     assert entries["cable-417-vi.tif"].metadata["record_id"] == "r-417"
     assert (entries["cable-417-en.pdf"].collection, entries["cable-417-en.pdf"].lang) == ("box-18", "eng")

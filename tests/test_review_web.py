@@ -21,12 +21,12 @@ import pytest
 from sqlalchemy import select
 
 from flows.runtime import configure_prefect
-from tests.conftest import EXAMPLES
+from tests.helpers import EXAMPLES
 
 configure_prefect()
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
-from flows.app.steps import FileJob  # noqa: E402
+from flows.app.jobs import FileJob  # noqa: E402
 from flows.ingest import ingest_batch  # noqa: E402
 from flows.web.auth import hash_password  # noqa: E402
 from ingest.settings import Settings  # noqa: E402

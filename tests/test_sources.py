@@ -3,8 +3,9 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import IngestError
-from ingest.sources import inspect_document, iter_input_files, load_page, looks_like_text, sniff_media_type
-from tests.conftest import BAD_REASONS, EXAMPLES, OCRMYPDF, VIET
+from ingest.pdf import looks_like_text
+from ingest.sources import inspect_document, iter_input_files, load_page, sniff_media_type
+from tests.helpers import BAD_REASONS, EXAMPLES, OCRMYPDF, VIET
 
 MAX = 150_000_000
 

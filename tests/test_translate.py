@@ -290,9 +290,9 @@ def test_bad_configuration_is_refused_when_built(config):
 def test_the_budget_spans_the_documents_of_a_run(libre, tmp_path):
     """After a batch, one translator drafts every original without a translation: the character
     budget is the run's, so the second original waits once the first has used it up."""
-    from flows.app.steps import pair_and_align
     from ingest.model import Line, PageText, Passage, Word
     from ingest.settings import Settings
+    from flows.app.pairing import pair_and_align
     from storage.documents import DocumentRepository
 
     settings = Settings(db_url=f"sqlite:///{tmp_path}/archive.db", files_dir=str(tmp_path / "files"),

@@ -1,6 +1,7 @@
 """The staff inbox: files arrive by atomic rename, leave by move, and are never deleted.
 
-Plain functions (no Prefect) used by the nightly flow and by `archive-ingest queue`.
+Plain functions (no Prefect) used by the nightly flow and by `archive-ingest queue`; a scan is
+handed on as a `FileJob`, the same shape a command's files and manifest rows take.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.manifest import ManifestError, read_manifest
@@ -17,20 +17,11 @@ from ingest.settings import is_lang_code
 from ingest.sources import SUPPORTED_SUFFIXES, sha256_file
 from ingest.text import nfc
 
+from .jobs import FileJob
+
 INCOMING = ".incoming"  # files being copied in live here until renamed into place
 SIDECAR = ".meta.json"  # beside a scan: what staff said about it (collection, lang, record metadata)
 MANIFEST = "manifest.csv"  # in an inbox folder: the same, one row per file of that folder and below
-
-
-@dataclass(frozen=True)
-class InboxEntry:
-    """A scan in the inbox with what staff said about it: sidecar over manifest over run defaults."""
-
-    path: Path
-    collection: str | None = None
-    lang: str | None = None
-    metadata: dict = field(default_factory=dict)
-    error: str | None = None  # a sidecar or manifest that cannot be read: the file is quarantined
 
 
 def sidecar_of(path: Path) -> Path:
@@ -78,9 +69,10 @@ def read_sidecar(path: Path) -> dict:
 
 
 def inbox_entries(inbox: Path, files: list[Path], collection: str | None = None,
-                  lang: str | None = None) -> list[InboxEntry]:
-    """Each scan with its metadata: its sidecar, else its row in the nearest manifest.csv of its
-    folder or a folder above it in the inbox, else the run's collection and language."""
+                  lang: str | None = None) -> list[FileJob]:
+    """Each scan as a job with what staff said about it: its sidecar, else its row in the nearest
+    manifest.csv of its folder or a folder above it in the inbox, else the run's collection and
+    language; a sidecar or manifest that cannot be read is the job's error (it is quarantined)."""
     manifests: dict[Path, dict[Path, object] | str] = {}
 
     def rows_of(folder: Path):
@@ -109,13 +101,13 @@ def inbox_entries(inbox: Path, files: list[Path], collection: str | None = None,
         try:
             side = read_sidecar(path)
         except ValueError as exc:
-            out.append(InboxEntry(path, collection, lang, error=str(exc)))
+            out.append(FileJob(str(path), collection, lang, error=str(exc)))
             continue
         meta = {**(row.metadata if row else {}), **{k: nfc(v) if isinstance(v, str) else v
                                                      for k, v in side.get("metadata", {}).items()}}
-        out.append(InboxEntry(path, side.get("collection") or (row.collection if row else None) or collection,
-                              side.get("lang") or (row.lang if row else None) or lang, meta,
-                              error=None if (row or side) else error))
+        out.append(FileJob(str(path), side.get("collection") or (row.collection if row else None) or collection,
+                           side.get("lang") or (row.lang if row else None) or lang, meta,
+                           error=None if (row or side) else error))
     return out
 
 

@@ -14,7 +14,8 @@ from ingest.sources import sha256_file
 from storage.documents import DocumentRepository
 
 from .batch import BatchReport, FileResult, FileState
-from .steps import DocumentPlan, FileJob, prepare_document
+from .jobs import FileJob
+from .steps import DocumentPlan, prepare_document
 from .store import open_store
 
 
@@ -33,7 +34,7 @@ def nothing_to_read(jobs: list[FileJob], settings: Settings) -> bool:
     repo = open_store(settings).documents
     for job in jobs:
         path = Path(job.path)
-        if job.missing_reason or not path.is_file():
+        if job.error or not path.is_file():
             continue
         try:
             digest = sha256_file(path)

@@ -1,16 +1,32 @@
 """What `ingest` is asked to read, as jobs: the files found under the given paths and the rows of a
 manifest (a file named twice is one job), an original paired with its translation, and the check
-that Tesseract has every language the jobs need."""
+that Tesseract has every language the jobs need.
+The file job itself, `FileJob`, is the one shape every way in uses (a command's paths, a manifest
+row, an inbox scan with its sidecar)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.manifest import ManifestRow
 from ingest.settings import Settings
 
 from .faults import MissingDependency
-from .steps import FileJob
+
+
+@dataclass(frozen=True)
+class FileJob:
+    """A file with what staff said about it: its collection, language and record metadata (from
+    the command line, a manifest row or a sidecar; the nightly inbox takes sidecar over manifest over
+    the run's defaults). `error` says why it cannot be read (named in a manifest but not there, a
+    link not followed, an unreadable sidecar or manifest): the file is then quarantined with it."""
+
+    path: str
+    collection: str | None = None
+    lang: str | None = None
+    metadata: dict = field(default_factory=dict)
+    error: str | None = None
 
 
 class JobError(ValueError):
@@ -36,13 +52,13 @@ def ingest_jobs(paths: list[Path], rows: list[ManifestRow], *, manifest: Path | 
         seen.add(p.resolve())
         jobs.append(FileJob(str(p), collection=(row and row.collection) or collection,
                             lang=(row and row.lang) or lang, metadata=(row.metadata if row else {}),
-                            missing_reason=found.problem))
+                            error=found.problem))
     if not paths:
         for r in rows:
             if r.file.resolve() not in seen:
                 missing = None if r.file.exists() else f"file named in manifest {manifest} not found"
                 jobs.append(FileJob(str(r.file), collection=r.collection or collection, lang=r.lang or lang,
-                                    metadata=r.metadata, missing_reason=missing))
+                                    metadata=r.metadata, error=missing))
     if not jobs:
         raise JobError("no PNG, JPEG, TIFF, PDF or text files found in the given folders")
     return jobs
@@ -59,7 +75,7 @@ def with_translation(jobs: list[FileJob], translation: Path) -> list[FileJob]:
                     metadata={**original.metadata, "record_id": record_id}),
             FileJob(str(translation), collection=original.collection, lang="eng",
                     metadata={"record_id": f"{record_id}-en", "translation_of": record_id, "language": "English"},
-                    missing_reason=None if translation.is_file() else "translation file not found")]
+                    error=None if translation.is_file() else "translation file not found")]
 
 
 def check_job_languages(jobs: list[FileJob], settings: Settings) -> None:

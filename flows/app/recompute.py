@@ -30,7 +30,8 @@ class RecomputeMode(StrEnum):
 
 def recompute_directly(document_id: int, settings: Settings) -> dict:
     """The steps of `reprocess_document(ocr=False)` without Prefect: flags, then alignment."""
-    from flows.app.steps import flag_document, pair_and_align
+    from flows.app.pairing import pair_and_align
+    from flows.app.steps import flag_document
 
     return {"flags": flag_document(document_id, settings), "alignments": pair_and_align([document_id], settings)}
 

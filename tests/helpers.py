@@ -1,0 +1,50 @@
+"""Plain helpers the tests share (paths, the bad-input reasons, PostgreSQL, the local Prefect
+server): imported as `tests.helpers` (the project root is on pytest's pythonpath). Fixtures live in
+conftest.py."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bench.shared import SHARED
+
+ROOT = Path(__file__).resolve().parents[1]
+OCRMYPDF = SHARED / "data" / "ocrmypdf-resources"
+VIET = SHARED / "data" / "vietnamese-ocr"
+EXAMPLES = ROOT / "examples"  # its `texts` module is importable as `texts` (pytest's pythonpath)
+PG_ADMIN_URL = os.environ.get("ARCHIVE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pg_available() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return True
+    except Exception:
+        return False
+
+
+# The reason each bad input must give (a fragment of the one-line message).
+BAD_REASONS = {
+    "empty": "empty file",
+    "not_image": "not a PNG, JPEG, TIFF or PDF",
+    "no_pages": "no pages",
+    "bomb": "decompression bomb",
+    "invalid_pdf": "damaged or invalid PDF",
+    "encrypted_r4": "encrypted",
+    "encrypted_r6": "encrypted with a password",
+    "truncated_pdf": "damaged or invalid PDF",
+    "damaged_jpeg": "damaged JPEG",
+}
+
+
+def stop_local_server(env: dict, cwd: Path) -> None:
+    """Stop the Prefect server that `archive-ingest` commands started in the background under this
+    environment's HOME: a test leaves none running."""
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("archive-ingest")
+    subprocess.run([str(exe), "server", "stop"], cwd=cwd, env=env, capture_output=True, timeout=120)
