@@ -166,9 +166,9 @@ def count(pages: list[dict], flags_per_page: list[list], marks: list | None = No
     for k, (page, flags) in enumerate(zip(pages, flags_per_page)):
         line_wrong, word_wrong, unread = marks[k] if marks else truth_marks(page)
         c["true_lines_unread"] += unread
-        flagged_lines = {f.line for f in flags if f.line is not None}
-        flagged_words = {(f.line, f.word) for f in flags if f.word is not None}
-        flagged_words |= {(f.line, w) for f in flags if f.level == "line" for w in range(len(word_wrong[f.line]))}
+        flagged_lines = {f.line_number for f in flags if f.line_number is not None}
+        flagged_words = {(f.line_number, f.word) for f in flags if f.word is not None}
+        flagged_words |= {(f.line_number, w) for f in flags if f.level == "line" for w in range(len(word_wrong[f.line_number]))}
         for ln, wrong in enumerate(line_wrong):
             c["lines"] += 1
             c["lines_wrong"] += wrong
@@ -355,7 +355,7 @@ def main() -> None:
         for f in page_flags(page, res):
             t = types.setdefault(f.type, {"flags": 0, "on_wrong_line": 0})
             t["flags"] += 1
-            t["on_wrong_line"] += bool(line_wrong[f.line]) if f.line is not None else 0
+            t["on_wrong_line"] += bool(line_wrong[f.line_number]) if f.line_number is not None else 0
     # what each rule adds: the evaluation figures without it
     eval_flags = [page_flags(p, res) for p in eval_pages]
     without = {}

@@ -39,7 +39,7 @@ class Flag:
     level: str  # word | line | passage | link | page
     evidence: str
     page: int | None = None
-    line: int | None = None
+    line_number: int | None = None
     word: int | None = None
     link: int | None = None
     bbox: tuple[int, int, int, int] | None = None
