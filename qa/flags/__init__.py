@@ -19,10 +19,10 @@ from .model import (
     VERY_LOW_CONFIDENCE,
     Flag,
 )
-from .page import flag_page, flag_words, page_context, page_unreadable, rule_flags
+from .page import flag_lines, flag_page, flag_words, page_context, page_unreadable, rule_flags
 from .registry import Hit, PageContext, Rule, rule, rules
 
 __all__ = ["ALTERNATIVE_CONFIDENCE", "DOUBTFUL_LINE_CONFIDENCE", "LOW_CONFIDENCE", "LOW_LINE_CONFIDENCE",
            "LOW_LINK_SCORE", "SEVERITY_RANK", "UNREADABLE_MIN_LINES", "UNREADABLE_SHARE", "VERY_LOW_CONFIDENCE",
-           "Flag", "Hit", "PageContext", "Rule", "flag_links", "flag_mt_disagreement", "flag_page", "flag_words",
-           "page_context", "page_unreadable", "rule", "rule_flags", "rules"]
+           "Flag", "Hit", "PageContext", "Rule", "flag_links", "flag_lines", "flag_mt_disagreement", "flag_page",
+           "flag_words", "page_context", "page_unreadable", "rule", "rule_flags", "rules"]

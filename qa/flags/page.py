@@ -9,6 +9,7 @@ from ingest.vn_orthography import load_attested
 
 from ..confusions import load_confusions
 from . import capitals, rules_any, rules_en, rules_vi  # noqa: F401  (registers the rules)
+from .decision import decide
 from .model import (
     ALTERNATIVE_CONFIDENCE,
     DOUBTFUL_LINE_CONFIDENCE,
@@ -45,9 +46,16 @@ def page_unreadable(page: int, lines: Lines) -> Flag | None:
 
 def flag_page(page: int, lines: Lines, lang: str, **options) -> list[Flag]:
     """The flags of one page: a single page_unreadable flag instead of its word and line flags when
-    most of its lines are doubtful (hundreds of word flags on such a page help nobody), else flag_words."""
+    most of its lines are doubtful (hundreds of word flags on such a page help nobody), else flag_lines."""
     unreadable = page_unreadable(page, lines)
-    return [unreadable] if unreadable else flag_words(page, lines, lang, **options)
+    return [unreadable] if unreadable else flag_lines(page, lines, lang, **options)
+
+
+def flag_lines(page: int, lines: Lines, lang: str, **options) -> list[Flag]:
+    """The rules' flags (flag_words) kept only on the lines whose combined evidence passes the
+    fitted line-level decision (qa.flags.decision): what reviewers see."""
+    ctx = page_context(page, lines, lang, **options)
+    return decide(ctx, rule_flags(ctx))
 
 
 def page_context(page: int, lines: Lines, lang: str, *,

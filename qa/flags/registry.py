@@ -22,8 +22,8 @@ from ..spelling import SENTENCE_END, unknown_words
 # must be named here (a misspelt name fails at import).
 ORDER = ("garbage", "low_line_confidence",
          "low_confidence", "close_alternative", "mixed_script", "unknown_word", "digit_in_word",
-         "odd_character", "unexpected_capital", "invalid_syllable", "known_confusion",
-         "unattested_syllable", "diacritic_suspect")
+         "odd_character", "mixed_case", "lowercase_sentence", "unexpected_capital", "invalid_syllable",
+         "known_confusion", "unattested_syllable", "diacritic_suspect")
 
 
 @dataclass(frozen=True)

@@ -95,3 +95,34 @@ def odd_character(ctx: PageContext, ln: int, wn: int) -> Hit | None:
     if _ODD_CHAR.search(w.core) and not (_DIGIT_IN_WORD.search(w.core) and not _DIGIT_OK.match(w.core)):
         return Hit(f"“{w.core}” has a character words do not have", {"confidence": w.conf})
     return None
+
+
+# A lower-case letter straight before a capital inside a word ("tO", "reMinds", "cOnstraints"): a
+# misread case (on the calibration pages every such word was wrong). Names that do it (McNamara,
+# MacArthur, DeGaulle) start with a capital and a known prefix.
+_NAME_PREFIX = ("Mc", "Mac", "De", "Di", "Da", "La", "Le")
+
+
+@rule("mixed_case", "medium", "word")
+def mixed_case(ctx: PageContext, ln: int, wn: int) -> Hit | None:
+    """A capital after a lower-case letter inside a word ("tO", "reMinds"), not a name like McNamara."""
+    core = ctx.word(ln, wn).core
+    mixed = any(a.islower() and b.isupper() for a, b in zip(core, core[1:], strict=False))
+    if core.isalpha() and mixed and not (core[:1].isupper() and core.startswith(_NAME_PREFIX)):
+        return Hit(f"“{core}” mixes lower case and capitals", {"confidence": ctx.word(ln, wn).conf})
+    return None
+
+
+@rule("lowercase_sentence", "low", "word")
+def lowercase_sentence(ctx: PageContext, ln: int, wn: int) -> Hit | None:
+    """A sentence starting in lower case after a word ending in a full stop, ! or ? ("climate.
+    well, it"), not after an abbreviation or initial (a stop after at most two letters)."""
+    w = ctx.word(ln, wn)
+    if not w.core[:1].islower() or not w.core.isalpha():
+        return None
+    before = ctx.prev_word(ln, wn).rstrip("\"')]}»”’")
+    if not before.endswith((".", "!", "?")) or before.endswith("..") or len(before.strip(".!?")) <= 2:
+        return None
+    if not before.strip(".!?").isalpha() or before.strip(".!?").isupper():
+        return None
+    return Hit(f"“{w.core}” starts a sentence in lower case", {"confidence": w.conf})
