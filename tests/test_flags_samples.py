@@ -12,7 +12,6 @@ import unicodedata
 
 import pytest
 
-from bench.shared import SHARED
 from ingest.sources import load_page
 from qa.flags import flag_page
 from tests.conftest import EXAMPLES
@@ -50,7 +49,8 @@ def _sample_pages() -> list[tuple[str, str, int, list]]:
     from bench.flags_bench import _reading
 
     pages = []
-    for name, media, n, lang in (("cable-417-vi.tif", "image/tiff", 1, "vie"), ("cable-417-vi.tif", "image/tiff", 2, "vie"),
+    for name, media, n, lang in (("cable-417-vi.tif", "image/tiff", 1, "vie"),
+                                 ("cable-417-vi.tif", "image/tiff", 2, "vie"),
                                  ("cable-418-vi.jpg", "image/jpeg", 1, "vie"),
                                  ("cable-417-en.pdf", "application/pdf", 1, "eng")):
         page = load_page(EXAMPLES / name, media, n, dpi=300, max_pixels=10**9)
