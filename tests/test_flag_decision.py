@@ -48,3 +48,18 @@ def test_the_page_unreadable_flag_stands_in_for_the_decision():
     bad = [_line(f"slovo{k} slovo{k + 1} slovo{k + 2}", 50 * k, default=30.0) for k in range(6)]
     flags = flag_page(2, bad, "ces")
     assert [(f.type, f.severity, f.level) for f in flags] == [("page_unreadable", "critical", "page")]
+
+
+def test_the_fit_recovers_a_known_logistic_model_and_picks_the_threshold_for_the_aim():
+    import numpy as np
+
+    from bench.flags_fit import fit, score, threshold
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(4000, 2)) * [1.0, 3.0]
+    y = (rng.random(4000) < 1 / (1 + np.exp(-(1.5 * x[:, 0] - 0.5 * x[:, 1] + 0.3)))).astype(float)
+    coef, b = fit(x, y, l2=0.0)
+    assert np.allclose(coef, [1.5, -0.5], atol=0.15) and abs(b - 0.3) < 0.15
+    s = score(x, coef, b)
+    t = threshold(s, y, np.ones(len(y), bool), aim=0.9)
+    assert ((s >= t) & (y == 1)).sum() >= 0.9 * y.sum() > ((s > t) & (y == 1)).sum() - 1

@@ -60,7 +60,9 @@ def lexicon_miss(ctx: PageContext, ln: int, wn: int) -> bool:
 def supported(ctx: PageContext, ln: int, wn: int) -> bool:
     """Does the lexicon back the word as read? Vietnamese: an attested syllable with an attested
     pair with a neighbour in its phrase (or no neighbour), a capitalised name, a foreign word read
-    well; English: a dictionary word. Not a word (numbers, punctuation): yes."""
+    well; English: a dictionary word. Not a word (numbers, punctuation): yes. Without attested
+    texts no Vietnamese word is backed: the decision then errs towards flagging (the model was
+    fitted with them)."""
     w = ctx.word(ln, wn)
     if not w.core or not w.core.isalpha():
         return True
