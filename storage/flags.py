@@ -42,7 +42,7 @@ class FlagRepository:
             kept = 0
             seen = set()
             for f in flags:
-                key = _flag_key(f.type, f.level, f.page, f.line, f.word, f.evidence)
+                key = _flag_key(f.type, f.level, f.page, f.line_number, f.word, f.evidence)
                 if key in resolved or key in seen or (f.type, flag_word(f.evidence, f.details)) in dismissed:
                     continue
                 seen.add(key)
@@ -51,7 +51,7 @@ class FlagRepository:
                 existing = current.pop(key, None)
                 if existing is None:
                     s.add(FlagRow(document_id=document_id, type=f.type, level=f.level, page_number=f.page,
-                               line_number=f.line, word_number=f.word, target_document_id=target_document_id,
+                               line_number=f.line_number, word_number=f.word, target_document_id=target_document_id,
                                evidence=f.evidence, **values))
                 else:
                     for name, value in values.items():

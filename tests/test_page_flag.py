@@ -30,7 +30,7 @@ def test_most_lines_doubtful_gives_one_critical_page_flag_instead_of_word_flags(
     flags = flag_page(4, bad, "ces")
     assert len(flags) == 1
     flag = flags[0]
-    assert (flag.type, flag.severity, flag.level, flag.page, flag.line, flag.word) == \
+    assert (flag.type, flag.severity, flag.level, flag.page, flag.line_number, flag.word) == \
         ("page_unreadable", "critical", "page", 4, None, None)
     assert flag.evidence.startswith("page unreadable: re-scan or transcribe (mean confidence 56,")
     assert flag.details == {"confidence": 56.0, "doubtful_lines": 6, "lines": 8}

@@ -117,5 +117,5 @@ def flag_document(document_id: int, settings: Settings) -> int:
         found = flag_page(number, lines, (doc.lang if doc is not None else None) or settings.lang,
                           ambiguities=settings.confusions_path,
                           attested=settings.attested_paths or None)
-        flags += [f for f in found if not any(a <= (f.line or 0) <= b for a, b in skip)]
+        flags += [f for f in found if not any(a <= (f.line_number or 0) <= b for a, b in skip)]
     return open_store(settings).flags.replace(document_id, flags, scope="page")
