@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
 import unicodedata
 
 import pytest
 
 from ingest.sources import load_page
 from qa.flags import flag_page
-from tests.conftest import EXAMPLES
-
-sys.path.insert(0, str(EXAMPLES))
-from texts import CABLE_417_EN, CABLE_417_VI, CABLE_418_VI  # noqa: E402
+from tests.helpers import EXAMPLES
+from texts import CABLE_417_EN, CABLE_417_VI, CABLE_418_VI
 
 from bench.flags_bench import AMBIGS, SYLLABLE_SOURCES  # noqa: E402
 
