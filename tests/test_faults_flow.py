@@ -117,3 +117,57 @@ def test_original_is_kept_and_passes_fixity(settings):
     assert doc.original_file and store.files.read_bytes(doc.original_file) == scan.read_bytes()
     fixity = check_fixity(store, [doc.id])
     assert fixity.ok and fixity.files == 1 + 2 * 2  # the original, each page's image and its cleaned copy
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """The image store on its own 4 MB file system (a tmpfs: CI runs as root, as here)."""
+    import subprocess
+
+    files = tmp_path / "files"
+    files.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0755", "tmpfs", str(files)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.strip()}")
+    try:
+        yield files
+    finally:
+        subprocess.run(["umount", "-l", str(files)], check=False)
+
+
+def test_a_full_disk_in_the_middle_of_a_run_fails_only_its_document(settings, small_disk, tmp_path):
+    """The image store fills up while a batch runs: the page that cannot be written fails its
+    document with a one-line reason, the batch goes on, what was stored stays intact, and once
+    space is freed a rerun completes (it used to crash the batch with an AttributeError)."""
+    import os
+
+    from flows.app.originals import check_fixity
+    from flows.app.store import open_store
+
+    settings = replace(settings, files_dir=str(small_disk))
+    first = ingest_batch([FileJob(str(EXAMPLES / "cable-417-vi.tif"))], settings=settings)
+    assert first.files[0].state == "stored"
+    text = tmp_path / "translation.txt"
+    text.write_text("A typed translation.\n", encoding="utf-8")
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    filler = small_disk / "filler"  # leaves room for the scan's original (203 kB), not its page images
+    filler.write_bytes(b"\0" * (free - 300_000))
+    scan = EXAMPLES / "cable-418-vi.jpg"
+    report = ingest_batch([FileJob(str(scan)), FileJob(str(text))], settings=settings)
+    states = {f.path: (f.state, f.error) for f in report.files}
+    assert states[str(text)] == ("stored", None)  # the batch went on
+    state, reason = states[str(scan)]
+    assert state == "quarantined" and reason.startswith("page 1: ") and "\n" not in reason, reason
+    assert "No space left on device" in reason  # its original was kept; a page image did not fit
+    assert "AttributeError" not in reason and len(reason) < 300
+    assert not list(small_disk.rglob(".tmp-*"))  # no half-written file
+    store = open_store(settings)
+    assert check_fixity(store).ok  # every file stored before and during the run is intact
+    repo = Repository(settings.db_url)
+    assert repo.status_counts().get("processing", 0) == 0 and repo.recent_runs(1)[0].status == "partial"
+
+    filler.unlink()  # the operator frees space and runs the same batch again
+    again = ingest_batch([FileJob(str(scan)), FileJob(str(text))], settings=settings)
+    assert {f.path: f.state for f in again.files} == {str(scan): "stored", str(text): "duplicate"}
+    assert check_fixity(open_store(settings)).ok
