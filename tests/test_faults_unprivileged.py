@@ -1,0 +1,99 @@
+"""Faults that only an ordinary user meets (issue 13, cases 8 and 9): a folder it may not read and a
+database it may not write. Root ignores permissions, and CI runs as root, so as root the command
+runs as `nobody` (setpriv); as any other user it runs as that user. Either way the files are
+prepared so that the command's user may read but not write, or not read, them."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from storage.repository import Repository
+from tests.conftest import EXAMPLES
+
+EXE = Path(sys.executable).with_name("archive-ingest")
+NOBODY = 65534
+
+
+def unprivileged(cmd: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return cmd
+    if shutil.which("setpriv") is None:  # util-linux: on every Debian and Ubuntu machine
+        pytest.fail("setpriv is needed to run a command as nobody (apt-get install util-linux)")
+    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *cmd]
+
+
+@pytest.fixture
+def workdir():
+    """A folder the unprivileged user may enter and write (pytest's own tmp folders are 0700)."""
+    d = Path(tempfile.mkdtemp(prefix="archive-unpriv-"))
+    d.chmod(0o777)
+    try:
+        yield d
+    finally:
+        for p in [d, *d.rglob("*")]:  # give back what a test took away, so it can be removed
+            if p.is_dir() and not p.is_symlink():
+                p.chmod(0o777)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def run(args: list[str], cwd: Path, **env_extra: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARCHIVE_", "PREFECT_"))}
+    home = cwd / "home"
+    home.mkdir(exist_ok=True)
+    home.chmod(0o777)
+    env.update(HOME=str(home), OMP_THREAD_LIMIT="1", **env_extra)
+    return subprocess.run(unprivileged([str(EXE), *args]), cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_unreadable_subfolder_is_a_failed_line_not_silence(workdir):
+    """An unreadable folder used to be skipped silently with exit 0: its scans were never ingested."""
+    sub = workdir / "scans" / "box-2"
+    sub.mkdir(parents=True)
+    shutil.copy(EXAMPLES / "cable-418-vi.jpg", sub / "scan.jpg")
+    (workdir / "scans").chmod(0o755)
+    sub.chmod(0)
+    proc = run(["ingest", "scans"], workdir)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines() == ["FAILED scans/box-2: folder cannot be read: Permission denied"]
+    assert "Traceback" not in proc.stdout + proc.stderr
+    sub.chmod(0o755)
+    status = run(["status"], workdir)
+    assert status.returncode == 0 and "box-2" in status.stdout  # the failure is on record
+
+
+def test_read_only_database_is_read_and_a_write_is_one_line(workdir):
+    """A database the user may read but not write: `status` used to fail with a traceback; now it
+    reads, and a command that must write says so in one line with exit 4."""
+    folder = workdir / "db"
+    folder.mkdir()
+    url = f"sqlite:///{folder}/archive.db"
+    repo = Repository(url)
+    run_id = repo.start_run(trigger="cli", files=1)
+    repo.finish_run(run_id, stored=0, duplicates=0, quarantined=0, pages=0, errors=[])
+    from storage import db
+
+    db.engine(url).dispose()
+    db._engine_for.cache_clear()
+    assert sorted(p.name for p in folder.iterdir()) == ["archive.db"]  # closed cleanly: no -wal, no -shm
+    (folder / "archive.db").chmod(0o444)
+    folder.chmod(0o555)
+    status = run(["status"], workdir, ARCHIVE_DB_URL=url)
+    assert status.returncode == 0, status.stderr
+    assert re.search(rf"^\s*{run_id}\s.*\scompleted\s", status.stdout, re.M), status.stdout  # the run is listed
+    assert "Traceback" not in status.stderr
+    (workdir / "files").mkdir(mode=0o777)
+    (workdir / "files").chmod(0o777)
+    written = run(["ingest", "nowhere.jpg"], workdir, ARCHIVE_DB_URL=url, ARCHIVE_FILES_DIR=str(workdir / "files"))
+    assert written.returncode == 4, written.stdout + written.stderr
+    [line] = written.stderr.strip().splitlines()
+    assert line.startswith("error: database unavailable: ") and "readonly" in line.replace("-", "")
+    assert sorted(p.name for p in folder.iterdir()) == ["archive.db"]
