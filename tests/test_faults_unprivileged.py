@@ -97,3 +97,33 @@ def test_read_only_database_is_read_and_a_write_is_one_line(workdir):
     [line] = written.stderr.strip().splitlines()
     assert line.startswith("error: database unavailable: ") and "readonly" in line.replace("-", "")
     assert sorted(p.name for p in folder.iterdir()) == ["archive.db"]
+
+
+def test_an_existing_world_readable_database_of_ours_is_made_private(tmp_path, caplog):
+    """Case 5: a database made before 0600 was the rule (or copied with cp) let a local user read the
+    session key. Opening it now tightens it, and its -wal file, to 0600 and says so in one line;
+    a file another user owns is not ours to change, and `review serve` warns about it instead."""
+    import stat
+
+    from storage import db
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    engine = db.make_engine(url)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x)")
+        files = [tmp_path / "old.db", tmp_path / "old.db-wal"]
+        for f in files:
+            f.chmod(0o644)
+        with caplog.at_level("WARNING", logger="storage.db"):
+            db.make_engine(url).dispose()
+        assert [stat.S_IMODE(f.stat().st_mode) for f in files] == [0o600, 0o600]
+    engine.dispose()
+    [record] = [r for r in caplog.records if r.name == "storage.db"]
+    assert "\n" not in record.getMessage() and "made it 0600" in record.getMessage()
+    assert db.open_to_others(url) is None
+    if os.geteuid() == 0:  # only root can give a file to another user
+        theirs = tmp_path / "theirs.db"
+        theirs.touch(mode=0o644)
+        os.chown(theirs, NOBODY, NOBODY)
+        theirs.chmod(0o644)
+        assert db.make_private(theirs) == [] and db.open_to_others(f"sqlite:///{theirs}") == theirs
