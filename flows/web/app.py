@@ -153,7 +153,9 @@ def create_app(settings: Settings, recompute: Callable[[int], dict] | None = Non
 
     def safe_next(value: str | None, default: str) -> str:
         # only paths on this site: never an open redirect
-        if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        # (a browser drops tabs and newlines, so "/\t/evil.example" would be "//evil.example")
+        if (value and value.startswith("/") and not value.startswith("//") and "\\" not in value
+                and value.isprintable()):
             return value
         return default
 
