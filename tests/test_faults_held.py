@@ -17,7 +17,10 @@ from ingest.errors import IngestError
 from ingest.sources import inspect_document, load_page
 from storage.models import Document, User
 from tests.conftest import EXAMPLES
-from tests.test_faults_web import PASSWORD, client, csrf, sign_in, signed_in, site  # noqa: F401
+from tests.test_faults_web import PASSWORD, client, csrf, sign_in, signed_in
+from tests.test_faults_web import site as web_site
+
+site = web_site  # the review app on one stored page, on SQLite and PostgreSQL
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow's warnings about damaged TIFFs
 
