@@ -2,7 +2,7 @@
 150 MP `max_pixels` guard) through `ingest_page`, the real path (decode, grey, preprocessing,
 Tesseract, stored images), with this process's resident memory sampled every 2 ms.
 
-    python -m bench.page_memory [--mode L|RGB] [--megapixels 144] [--no-ocr]
+    python -m bench.page_memory [--mode L|RGB] [--megapixels 144] [--no-dpi] [--no-ocr]
 
 It prints, for each step, the resident memory on entry and its peak while the step ran (a step
 nested in another is shown under it), the process's peak, and Tesseract's peak (a child process).
@@ -96,7 +96,7 @@ class Sampler(threading.Thread):
         setattr(module, name, measured)
 
 
-def make_page(path: Path, mode: str, megapixels: float) -> Path:
+def make_page(path: Path, mode: str, megapixels: float, state_dpi: bool = True) -> Path:
     src = Image.open(ROOT / "examples" / "cable-418-vi.jpg").convert("L")
     side = int((megapixels * 1e6) ** 0.5)
     half = side // 2
@@ -108,7 +108,7 @@ def make_page(path: Path, mode: str, megapixels: float) -> Path:
     del scaled
     dpi = round(300 * half / src.width)
     image = canvas if mode == "L" else Image.merge("RGB", (canvas, canvas, canvas.point(lambda v: v * 0.93)))
-    image.save(path, format="JPEG", quality=85, dpi=(dpi, dpi))
+    image.save(path, format="JPEG", quality=85, **({"dpi": (dpi, dpi)} if state_dpi else {}))
     return path
 
 
@@ -117,15 +117,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mode", choices=["L", "RGB"], default="L")
     ap.add_argument("--megapixels", type=float, default=144)
     ap.add_argument("--no-ocr", action="store_true", help="stop after preprocessing (Tesseract not run)")
+    ap.add_argument("--no-dpi", action="store_true", help="the file states no resolution")
     ap.add_argument("--make", help=argparse.SUPPRESS)  # the page is made in a child process
     args = ap.parse_args(argv)
     if args.make:
-        make_page(Path(args.make), args.mode, args.megapixels)
+        make_page(Path(args.make), args.mode, args.megapixels, not args.no_dpi)
         return 0
     work = Path(tempfile.mkdtemp(prefix="archive-pagemem-"))
     scan = work / f"big-{args.mode}.jpg"
     subprocess.run([sys.executable, "-m", "bench.page_memory", "--make", str(scan), "--mode", args.mode,
-                    "--megapixels", str(args.megapixels)], check=True)
+                    "--megapixels", str(args.megapixels), *(["--no-dpi"] if args.no_dpi else [])], check=True)
 
     from flows.app import steps
     from flows.app.steps import FileJob, prepare_document
