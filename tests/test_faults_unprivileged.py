@@ -1,10 +1,12 @@
 """Faults that only an ordinary user meets (issue 13, cases 8 and 9): a folder it may not read and a
 database it may not write. Root ignores permissions, and CI runs as root, so as root the command
-runs as `nobody` (setpriv); as any other user it runs as that user. Either way the files are
+runs as `nobody` (setpriv), or, when the checkout lies where `nobody` may not go, as root
+without the capabilities that bypass permissions; as any other user it runs as that user. Either way the files are
 prepared so that the command's user may read but not write, or not read, them."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -22,12 +24,26 @@ EXE = Path(sys.executable).with_name("archive-ingest")
 NOBODY = 65534
 
 
+AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+# root without the two capabilities that bypass file permissions: it then meets them as the files' owner
+AS_ROOT_WITHOUT_OVERRIDE = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
+                            "--bounding-set=-dac_override,-dac_read_search"]
+
+
+@functools.cache
+def _nobody_can_run_the_project() -> bool:
+    """False when the checkout or its virtualenv lies in a folder only root may enter (/root)."""
+    probe = subprocess.run([*AS_NOBODY, sys.executable, "-c", "import ingest.sources, flows.cli"],
+                           cwd=Path(__file__).parents[1], capture_output=True, timeout=120)
+    return probe.returncode == 0
+
+
 def unprivileged(cmd: list[str]) -> list[str]:
     if os.geteuid() != 0:
         return cmd
     if shutil.which("setpriv") is None:  # util-linux: on every Debian and Ubuntu machine
-        pytest.fail("setpriv is needed to run a command as nobody (apt-get install util-linux)")
-    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *cmd]
+        pytest.fail("setpriv is needed to run a command without root's rights (apt-get install util-linux)")
+    return [*(AS_NOBODY if _nobody_can_run_the_project() else AS_ROOT_WITHOUT_OVERRIDE), *cmd]
 
 
 @pytest.fixture
