@@ -177,6 +177,8 @@ def _raw_reading(image: Image.Image, prep, options: PageOptions):
     colour: Tesseract thresholds each channel (danish/006: 1.5% CER from the colour page, 2.3% from grey)."""
     rgb = image.mode in ("RGB", "RGBA", "P", "CMYK", "YCbCr")
     original = cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR) if rgb else to_gray(image)[0]
+    if any(s.name == "downscale" for s in prep.steps):  # a very large page: raw, but at the size read
+        original = cv2.resize(original, prep.image.shape[1::-1], interpolation=cv2.INTER_AREA)
     lines = ocr.read_words(original, lang=options.lang, psm=3, timeout=options.ocr_timeout,
                            tessdata_dir=options.tessdata_dir)
     h, w = original.shape[:2]

@@ -7,6 +7,7 @@ a migration by hand.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from pathlib import Path
 
@@ -50,6 +51,27 @@ def open_to_others(url: str) -> Path | None:
         return None
 
 
+def make_private(path: Path) -> list[Path]:
+    """Tighten an existing SQLite database and its -wal and -shm files to 0600 when other users may
+    read them and this process's user owns them (a file made before 0600 was the rule, or copied
+    with cp): they hold the password hashes and the session key. A file another user owns is left
+    as it is (`review serve` warns about it). Returns the files changed."""
+    changed = []
+    for f in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            st = f.stat()
+            if st.st_uid == os.geteuid() and st.st_mode & 0o077:
+                f.chmod(0o600)
+                changed.append(f)
+        except OSError:
+            continue  # absent, or not ours to change
+    if changed:
+        logging.getLogger(__name__).warning(
+            "%s could be read by other users (it holds password hashes and the session key): made it 0600",
+            path)
+    return changed
+
+
 _PASSWORDS: dict[str, str] = {}
 
 
@@ -76,6 +98,7 @@ def make_engine(url: str) -> Engine:
                 return create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             _create_private(Path(parsed.database))
+            make_private(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

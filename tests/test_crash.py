@@ -1,4 +1,5 @@
-"""Kill the ingest process with SIGKILL at several points of a batch, then run it again."""
+"""Kill the ingest process with SIGKILL at several points of a batch, then run it again, on SQLite
+and on PostgreSQL (a fresh database each)."""
 
 import os
 import shutil
@@ -6,21 +7,41 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
-from tests.helpers import EXAMPLES, OCRMYPDF, VIET, stop_local_server
+from tests.helpers import EXAMPLES, OCRMYPDF, PG_ADMIN_URL, VIET, pg_available, stop_local_server
 
 EXE = Path(sys.executable).with_name("archive-ingest")
 FILES = [EXAMPLES / "cable-417-vi.tif", EXAMPLES / "cable-418-vi.jpg", EXAMPLES / "cable-417-en.pdf",
          VIET / "vietsample1.tif", OCRMYPDF / "typewriter.png", OCRMYPDF / "c02-22.pdf"]
 
 
-def counts(db: Path) -> tuple[int, int]:
-    if not db.exists():
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    """The database's URL: a file for SQLite, a database of its own on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/archive.db"
+        return
+    if not pg_available():
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
+    import psycopg
+
+    name = f"archive_crash_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def counts(db: str) -> tuple[int, int]:
+    if db.startswith("sqlite") and not Path(db.removeprefix("sqlite:///")).exists():
         return 0, 0
-    engine = create_engine(f"sqlite:///{db}")
+    engine = create_engine(db)
     try:
         with engine.connect() as c:
             pages = c.execute(text("select count(*) from pages")).scalar()
@@ -37,7 +58,7 @@ def start(workdir: Path, env: dict) -> subprocess.Popen:
                             stderr=subprocess.PIPE, start_new_session=True)
 
 
-def kill_when(proc: subprocess.Popen, db: Path, pages: int | None, seconds: float | None) -> None:
+def kill_when(proc: subprocess.Popen, db: str, pages: int | None, seconds: float | None) -> None:
     deadline = time.monotonic() + 300
     began = time.monotonic()
     while time.monotonic() < deadline and proc.poll() is None:
@@ -50,26 +71,26 @@ def kill_when(proc: subprocess.Popen, db: Path, pages: int | None, seconds: floa
     proc.wait()
 
 
-def test_sigkill_at_several_points_then_rerun(tmp_path):
+def test_sigkill_at_several_points_then_rerun(tmp_path, db):
     scans = tmp_path / "scans"
     scans.mkdir()
     for f in FILES:
         shutil.copy(f, scans / f.name)
-    db = tmp_path / "archive.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARCHIVE_", "PREFECT_"))}
     env["HOME"] = str(tmp_path)
+    env["ARCHIVE_DB_URL"] = db
     try:
         _kill_and_rerun(tmp_path, env, db)
     finally:
         stop_local_server(env, tmp_path)
 
 
-def _kill_and_rerun(tmp_path: Path, env: dict, db: Path) -> None:
+def _kill_and_rerun(tmp_path: Path, env: dict, db: str) -> None:
     kill_when(start(tmp_path, env), db, pages=None, seconds=3)  # while the engine starts
     kill_when(start(tmp_path, env), db, pages=1, seconds=None)  # after the first page
     first = counts(db)
     kill_when(start(tmp_path, env), db, pages=first[1] + 3, seconds=None)  # in the middle
-    engine = create_engine(f"sqlite:///{db}")
+    engine = create_engine(db)
     with engine.connect() as c:
         before = c.execute(text("select d.sha256, p.number, p.text from pages p join documents d "
                                 "on d.id = p.document_id where d.status = 'stored'")).all()
@@ -79,9 +100,10 @@ def _kill_and_rerun(tmp_path: Path, env: dict, db: Path) -> None:
                            text=True, timeout=600)
     assert final.returncode == 0, final.stderr
 
-    engine = create_engine(f"sqlite:///{db}")
+    engine = create_engine(db)
     with engine.connect() as c:
-        assert c.execute(text("pragma integrity_check")).scalar() == "ok"
+        if db.startswith("sqlite"):
+            assert c.execute(text("pragma integrity_check")).scalar() == "ok"
         docs = c.execute(text("select sha256, status, page_count, id from documents")).all()
         assert len(docs) == len(FILES) and len({d.sha256 for d in docs}) == len(FILES)
         assert {d.status for d in docs} == {"stored"}

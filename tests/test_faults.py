@@ -70,17 +70,31 @@ def test_folder_ingest_does_not_follow_symlinks(tmp_path):
     assert "passwd.txt" in followed
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder")
-def test_unreadable_subfolder_is_reported(tmp_path):
-    sub = tmp_path / "scans" / "box-2"
-    sub.mkdir(parents=True)
+def test_unreadable_subfolder_is_reported():
+    """As root every folder is readable, so this runs the search as `nobody` there (see
+    tests/test_faults_unprivileged.py, which does the same for the whole command)."""
+    import subprocess
+    import sys
+
+    import tempfile
+
+    from tests.test_faults_unprivileged import unprivileged
+
+    scans = Path(tempfile.mkdtemp(prefix="archive-unpriv-"))  # pytest's own folders are 0700
+    sub = scans / "box-2"
+    sub.mkdir()
     shutil.copy(EXAMPLES / "cable-418-vi.jpg", sub / "scan.jpg")
+    scans.chmod(0o755)
     sub.chmod(0)
+    code = ("import sys; from pathlib import Path; from ingest.sources import find_input_files; "
+            "print([f.problem for f in find_input_files([Path(sys.argv[1])])])")
     try:
-        found = find_input_files([tmp_path / "scans"])
+        found = subprocess.run(unprivileged([sys.executable, "-c", code, str(scans)]), capture_output=True,
+                               text=True, cwd=Path(__file__).parents[1], timeout=120)
     finally:
         sub.chmod(0o755)
-    assert [f.problem for f in found] == ["folder cannot be read: Permission denied"]
+        shutil.rmtree(scans)
+    assert found.stdout.strip() == "['folder cannot be read: Permission denied']", found.stderr
 
 
 def test_prepare_refuses_a_symlink(settings, tmp_path):

@@ -87,8 +87,10 @@ def render(request: Request, name: str, user: User | None, status_code: int = 20
 
 
 def safe_next(value: str | None, default: str) -> str:
-    """Only paths on this site: never an open redirect."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+    """Only paths on this site: never an open redirect (a browser drops tabs and newlines, so
+    "/\t/evil.example" would be "//evil.example": control characters are refused too)."""
+    if (value and value.startswith("/") and not value.startswith("//") and "\\" not in value
+            and value.isprintable()):
         return value
     return default
 
