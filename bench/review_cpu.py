@@ -5,7 +5,7 @@ for the CPU, not the page).
     python -m bench.review_cpu [--keep DIR] [--rounds 8] [--profile KIND]
 
 The same set-up as bench.review_bench (the samples ingested, reviewer accounts), then the web app
-run in this process (Starlette's TestClient, no server) and each kind of request made one at a
+run in this process (httpx's ASGI transport, no server, the routes on this thread) and each kind of request made one at a
 time, so the process's CPU time (time.process_time) over one request is that request's cost: the
 queue, a passage, a save of one changed line (recompute off here: measured on its own), the
 record page. Then the recompute of a corrected document (flags and alignment, as the child process
@@ -15,6 +15,7 @@ runs it) timed the same way. `--profile save` prints cProfile's top functions fo
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import html
 import pstats
@@ -33,12 +34,24 @@ def _settings(env: dict):
     return load_settings(env={k: v for k, v in env.items() if k.startswith("ARCHIVE_")})
 
 
+async def _inline(func, *args, **kwargs):
+    return func(*args, **kwargs)
+
+
 def measure(folder: Path, rounds: int, profile: str | None) -> dict[str, list[float]]:
-    from fastapi.testclient import TestClient
+    return asyncio.run(_measure(folder, rounds, profile))
+
+
+async def _measure(folder: Path, rounds: int, profile: str | None) -> dict[str, list[float]]:
+    import fastapi.routing
+    import httpx
 
     from flows.app.recompute import recompute_directly
     from flows.web.app import create_app
 
+    # the app's sync routes run here, on this thread, instead of anyio's thread pool: requests
+    # are made one at a time anyway, and cProfile (one thread) then sees the whole request
+    fastapi.routing.run_in_threadpool = _inline  # type: ignore[assignment]
     env = {"ARCHIVE_DB_URL": f"sqlite:///{folder}/archive.db", "ARCHIVE_FILES_DIR": str(folder / "files"),
            "ARCHIVE_LOGIN_MAX_FAILURES": "1000"}
     settings = _settings(env)
@@ -46,11 +59,11 @@ def measure(folder: Path, rounds: int, profile: str | None) -> dict[str, list[fl
     cpu: dict[str, list[float]] = {}
     prof = cProfile.Profile() if profile else None
 
-    def timed(kind: str, call):
+    async def timed(kind: str, call):
         if prof and kind == profile:
             prof.enable()
         t0 = time.process_time()
-        r = call()
+        r = await call
         cpu.setdefault(kind, []).append(time.process_time() - t0)
         if prof and kind == profile:
             prof.disable()
@@ -58,24 +71,25 @@ def measure(folder: Path, rounds: int, profile: str | None) -> dict[str, list[fl
             raise SystemExit(f"{kind}: HTTP {r.status_code}")
         return r
 
-    with TestClient(app, base_url="http://127.0.0.1") as c:
-        token = dict(_HIDDEN.findall(c.get("/login").text))["csrf_token"]
-        c.post("/login", data={"csrf_token": token, "username": "reviewer0", "password": PASSWORD, "next": ""},
-               follow_redirects=False)
-        passages = list(dict.fromkeys(_PASSAGE.findall(c.get("/queue").text)))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
+        token = dict(_HIDDEN.findall((await c.get("/login")).text))["csrf_token"]
+        await c.post("/login", data={"csrf_token": token, "username": "reviewer0", "password": PASSWORD, "next": ""})
+        passages = list(dict.fromkeys(_PASSAGE.findall((await c.get("/queue")).text)))
         if not passages:
             raise SystemExit("the queue is empty")
         for k in range(rounds + 1):  # round 0 warms the caches up and is not counted
+            if k == 1 and prof:
+                prof = cProfile.Profile()
             path = passages[k % len(passages)]
-            timed("queue", lambda: c.get("/queue"))
-            page = timed("passage", lambda: c.get(path))
+            await timed("queue", c.get("/queue"))
+            page = await timed("passage", c.get(path))
             hidden = dict(_HIDDEN.findall(page.text))
             lines = [html.unescape(v) for _, v in sorted(_LINE.findall(page.text), key=lambda x: int(x[0]))]
             lines[-1] = re.sub(r" \[\d+\]$", "", lines[-1]) + f" [{k}]"
-            timed("save", lambda: c.post(path, follow_redirects=False, data={
+            await timed("save", c.post(path, data={
                 "csrf_token": hidden["csrf_token"], "base_version": hidden["base_version"], "action": "correct",
                 "line": lines}))
-            timed("record", lambda: c.get(f"/records/{path.split('/')[2]}"))
+            await timed("record", c.get(f"/records/{path.split('/')[2]}"))
             if k == 0:
                 cpu.clear()
         docs = list(dict.fromkeys(int(p.split("/")[2]) for p in passages))
@@ -88,7 +102,7 @@ def measure(folder: Path, rounds: int, profile: str | None) -> dict[str, list[fl
         else:
             cpu["recompute (first, loads word lists)"] = [time.process_time() - t0]
     if prof:
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
     return cpu
 
 
