@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import cProfile
 import html
+import os
 import pstats
 import re
 import statistics
@@ -45,6 +46,8 @@ def measure(folder: Path, rounds: int, profile: str | None) -> dict[str, list[fl
 async def _measure(folder: Path, rounds: int, profile: str | None) -> dict[str, list[float]]:
     import fastapi.routing
     import httpx
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
 
     from flows.app.recompute import recompute_directly
     from flows.web.app import create_app
@@ -57,14 +60,21 @@ async def _measure(folder: Path, rounds: int, profile: str | None) -> dict[str, 
     settings = _settings(env)
     app = create_app(settings, recompute=None)
     cpu: dict[str, list[float]] = {}
+    statements = [0]
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def _count(*_args) -> None:  # SQL statements per request: an N+1 shows as a count growing with the page
+        statements[0] += 1
+
     prof = cProfile.Profile() if profile else None
 
     async def timed(kind: str, call):
         if prof and kind == profile:
             prof.enable()
-        t0 = time.process_time()
+        t0, n0 = time.process_time(), statements[0]
         r = await call
         cpu.setdefault(kind, []).append(time.process_time() - t0)
+        cpu.setdefault(f"{kind} (SQL statements)", []).append(statements[0] - n0)
         if prof and kind == profile:
             prof.disable()
         if r.status_code >= 400:
@@ -102,7 +112,7 @@ async def _measure(folder: Path, rounds: int, profile: str | None) -> dict[str, 
         else:
             cpu["recompute (first, loads word lists)"] = [time.process_time() - t0]
     if prof:
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(os.environ.get("PROFILE_FILTER", ""), 45)
     return cpu
 
 
@@ -124,10 +134,11 @@ def main() -> None:
             folder = Path(tmp.name)
         set_up(folder, 1)
     cpu = measure(folder, args.rounds, args.profile)
-    print("| request | n | CPU ms median | CPU ms max |")
+    print("| request | n | CPU ms (or count) median | max |")
     print("|---|---:|---:|---:|")
     for kind, ts in cpu.items():
-        print(f"| {kind} | {len(ts)} | {statistics.median(ts) * 1000:.0f} | {max(ts) * 1000:.0f} |")
+        scale = 1 if "statements" in kind else 1000  # statements are counts, the rest seconds
+        print(f"| {kind} | {len(ts)} | {statistics.median(ts) * scale:.0f} | {max(ts) * scale:.0f} |")
     if tmp:
         tmp.cleanup()
 

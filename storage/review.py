@@ -32,6 +32,7 @@ from .models import (
     PassageVersion,
     Record,
     Sentence,
+    Word,
     utcnow,
 )
 
@@ -309,12 +310,14 @@ class ReviewRepository(AccountRepository):
             history = [_info(v) for v in s.scalars(select(PassageVersion).where(
                 PassageVersion.document_id == doc.id, PassageVersion.page_number == home[0],
                 PassageVersion.passage_number == home[1]).order_by(PassageVersion.version))]
-            lines: list[dict[str, Any]] = []
-            for ln in page.lines:
-                if passage.first_line <= ln.number <= passage.last_line:
-                    lines.append({"number": ln.number, "text": ln.text, "bbox": ln.bbox, "confidence": ln.confidence,
-                                  "words": [(w.text, (w.x0, w.y0, w.x1, w.y1), w.confidence, w.number)
-                                            for w in ln.words]})
+            mine = [ln for ln in page.lines if passage.first_line <= ln.number <= passage.last_line]
+            words: dict[int, list[Word]] = {}  # one query for the passage's words, not one per line
+            for w in s.scalars(select(Word).where(Word.line_id.in_([ln.id for ln in mine])).order_by(Word.number)):
+                words.setdefault(w.line_id, []).append(w)
+            lines: list[dict[str, Any]] = [
+                {"number": ln.number, "text": ln.text, "bbox": ln.bbox, "confidence": ln.confidence,
+                 "words": [(w.text, (w.x0, w.y0, w.x1, w.y1), w.confidence, w.number) for w in words.get(ln.id, [])]}
+                for ln in mine]
             doc_index = all_passages.index((ref.page_number, ref.passage_number, passage.text))
             flags, translation, tdoc, pairs = self._passage_flags_and_translation(
                 s, doc, page.number, passage, doc_index)
