@@ -19,7 +19,6 @@ import html
 import os
 import re
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile

@@ -5,9 +5,9 @@ for the CPU, not the page).
     python -m bench.review_cpu [--keep DIR] [--rounds 8] [--profile KIND]
 
 The same set-up as bench.review_bench (the samples ingested, reviewer accounts), then the web app
-run in this process (httpx's ASGI transport, no server, the routes on this thread) and each kind of request made one at a
-time, so the process's CPU time (time.process_time) over one request is that request's cost: the
-queue, a passage, a save of one changed line (recompute off here: measured on its own), the
+run in this process (httpx's ASGI transport, no server, the routes on this thread) and each kind
+of request made one at a time, so the process's CPU time (time.process_time) over one request is
+that request's cost: the queue, a passage, a save of one changed line (recompute off here: measured on its own), the
 record page. Then the recompute of a corrected document (flags and alignment, as the child process
 runs it) timed the same way. `--profile save` prints cProfile's top functions for one kind.
 """

@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 
 from flows.app.recompute import recompute_callable, start_deployment
-from ingest.settings import Settings
 from flows.web.reprocess import Reprocessor
+from ingest.settings import Settings
 from storage.review import ReviewRepository
 
 
@@ -117,9 +117,9 @@ def test_a_failed_recompute_reaches_every_caller_and_the_next_one_runs(tmp_path)
 
 def test_the_child_process_runs_at_a_lower_cpu_priority():
     """Page requests win the CPU over a recompute: the child lowers its own priority."""
-    from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
     import os
+    from concurrent.futures import ProcessPoolExecutor
 
     from flows.app.recompute import CHILD_NICENESS, _lower_priority
 
