@@ -17,6 +17,9 @@ def test_the_recompute_follows_the_settings_and_the_prefect_server(tmp_path):
     assert call is start_deployment and "reprocess-document/reprocess-document" in how
     call, how = recompute_callable(settings, environ={})
     assert call is not None and "child process" in how
+    from flows.app.recompute import Coalescer
+
+    assert isinstance(call, Coalescer)  # saves of one document while it recomputes coalesce
     from dataclasses import replace
 
     assert recompute_callable(replace(settings, review_reprocess="off"), environ={})[0] is None

@@ -43,8 +43,10 @@ _pool_lock = threading.Lock()
 
 def _lower_priority() -> None:
     """The child's initializer: a recompute costs seconds of CPU against tens of ms for a page, and
-    on 2 cores at the same priority it took half a core from every request (bench.review_bench p95
-    968 ms at load 14-18); at nice 10 Linux gives it about a tenth of a nice-0 task's share."""
+    at the same priority it ran 217 recomputes in 45 s of bench.review_bench (8.1 s of CPU); at nice 10
+    (Linux gives it about a tenth of a nice-0 task's share) more saves wait for, and join, one run:
+    65 recomputes, 3.7 s, and the page's p95 went from 469 to 310 ms at load 11 on 2 cores. A page
+    request itself costs 5-17 ms of CPU (bench.review_cpu)."""
     try:
         os.nice(CHILD_NICENESS)
     except OSError:  # not permitted here: the recompute still runs, at the normal priority
