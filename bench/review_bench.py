@@ -19,7 +19,6 @@ import html
 import os
 import re
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,11 +49,16 @@ def _run(args: list[str], env: dict, stdin: str | None = None) -> str:
     return proc.stdout
 
 
-def set_up(folder: Path, reviewers: int) -> dict:
+def bench_env(folder: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARCHIVE_", "PREFECT_"))}
     env.update({"ARCHIVE_DB_URL": f"sqlite:///{folder}/archive.db", "ARCHIVE_FILES_DIR": str(folder / "files"),
                 "ARCHIVE_REVIEW_REPROCESS": "prefect", "OMP_THREAD_LIMIT": "1", "_CWD": str(folder),
                 "ARCHIVE_LOGIN_MAX_FAILURES": "1000"})
+    return env
+
+
+def set_up(folder: Path, reviewers: int) -> dict:
+    env = bench_env(folder)
     t0 = time.perf_counter()
     _run(["ingest", "--manifest", str(ROOT / "examples" / "manifest.csv")], env)
     print(f"ingested the samples in {time.perf_counter() - t0:.0f} s", flush=True)
@@ -112,6 +116,27 @@ class Reviewer(threading.Thread):
                 self.timed("record", lambda: c.get(f"/records/{doc}"))
 
 
+def _cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU seconds (user + system) of a process and of its descendants so far, from /proc (Linux):
+    the server's CPU per request survives the machine's load, its wall-clock times do not."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    own = stats.get(pid, (0, 0.0))[1]
+    family, grew = {pid}, True
+    while grew:
+        more = {p for p, (ppid, _) in stats.items() if ppid in family} - family
+        family |= more
+        grew = bool(more)
+    return own, sum(stats[p][1] for p in family - {pid})
+
+
 def _pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, max(0, int(round(q * (len(values) - 1)))))] * 1000
@@ -121,7 +146,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reviewers", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--keep", type=Path, default=None, help="folder to set up in and keep (default: a temporary one)")
+    parser.add_argument("--keep", type=Path, default=None, help="folder to set up in and keep, or set up before (default: a temporary one)")
     args = parser.parse_args()
     tmp = None
     if args.keep:
@@ -130,7 +155,8 @@ def main() -> None:
     else:
         tmp = tempfile.TemporaryDirectory(prefix="review-bench-")
         folder = Path(tmp.name)
-    env = set_up(folder, args.reviewers)
+    # a kept folder already set up is used again (its samples and accounts; its earlier saves stay)
+    env = bench_env(folder) if (folder / "archive.db").exists() else set_up(folder, args.reviewers)
     port = _free_port()
     server = subprocess.Popen([str(EXE), "review", "serve", "--port", str(port)], env=env, cwd=folder,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -164,12 +190,14 @@ def main() -> None:
         workers = [Reviewer(url, f"reviewer{k}", passages[k::args.reviewers], until, timings, lock)
                    for k in range(args.reviewers)]
         load_before = os.getloadavg()
+        cpu_before = _cpu_seconds(server.pid)
         for w in workers:
             w.start()
         for w in workers:
             w.join()
         load_after = os.getloadavg()
         time.sleep(0.5)
+        cpu_after = _cpu_seconds(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -189,6 +217,10 @@ def main() -> None:
     print(f"saves {sum(w.saves for w in workers)}, conflicts {sum(w.conflicts for w in workers)}, "
           f"5xx {sum(w.errors for w in workers)}; recomputes finished while serving: {recomputed} "
           f"(failed {failed})")
+    n = len(every)
+    web, child = cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]
+    print(f"CPU while serving: web process {web:.1f} s ({web / max(n, 1) * 1000:.1f} ms per request over {n}), "
+          f"recompute child {child:.1f} s ({child / max(recomputed, 1) * 1000:.0f} ms per recompute)")
     if tmp:
         tmp.cleanup()
 

@@ -27,6 +27,7 @@ from .models import (
     PassageVersion,
     SentenceRow,
     VersionKind,
+    WordRow,
     utcnow,
 )
 from .records import RecordRepository
@@ -130,12 +131,16 @@ class ReviewRepository(RecordRepository, AccountRepository):
             history = [version_info(v) for v in s.scalars(select(PassageVersion).where(
                 PassageVersion.document_id == doc.id, PassageVersion.page_number == home[0],
                 PassageVersion.passage_number == home[1]).order_by(PassageVersion.version))]
-            lines: list[dict[str, Any]] = []
-            for ln in page.lines:
-                if passage.first_line <= ln.number <= passage.last_line:
-                    lines.append({"number": ln.number, "text": ln.text, "bbox": ln.bbox, "confidence": ln.confidence,
-                                  "words": [PassageWord(w.text, (w.x0, w.y0, w.x1, w.y1), w.confidence, w.number)
-                                            for w in ln.words]})
+            mine = [ln for ln in page.lines if passage.first_line <= ln.number <= passage.last_line]
+            words: dict[int, list[WordRow]] = {}  # one query for the passage's words, not one per line
+            for w in s.scalars(select(WordRow).where(WordRow.line_id.in_([ln.id for ln in mine]))
+                               .order_by(WordRow.number)):
+                words.setdefault(w.line_id, []).append(w)
+            lines: list[dict[str, Any]] = [
+                {"number": ln.number, "text": ln.text, "bbox": ln.bbox, "confidence": ln.confidence,
+                 "words": [PassageWord(w.text, (w.x0, w.y0, w.x1, w.y1), w.confidence, w.number)
+                           for w in words.get(ln.id, [])]}
+                for ln in mine]
             doc_index = all_passages.index(PassageText(ref.page_number, ref.passage_number, passage.text))
             flags, translation, tdoc, pairs = self._passage_flags_and_translation(
                 s, doc, page.number, passage, doc_index)

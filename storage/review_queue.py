@@ -82,7 +82,9 @@ class ReviewQueueRepository:
                            FlagRow.link_number, FlagRow.rank.desc(), FlagRow.id)
             locator = PassageLocator(s)
             items: dict[PassageRef, PassageItem] = {}
-            for f, filename, coll, doc_lang, title in s.execute(q).all():
+            rows = s.execute(q).all()
+            locator.prefetch({f.document_id for f, *_ in rows})
+            for f, filename, coll, doc_lang, title in rows:
                 ref = locator.locate(f)
                 if ref is None:
                     continue
