@@ -243,3 +243,90 @@ def test_a_text_file_page_becomes_a_visible_text_page():
         fh.write(data)
         fh.flush()
         assert subprocess.run(["qpdf", "--check", fh.name], capture_output=True).returncode == 0
+
+
+def _fonts(pdf) -> list:
+    """Every font a page uses, directly or through its form XObjects (the text layer)."""
+    out = []
+    for pg in pdf.pages:
+        res = [pg.Resources] + [xo.Resources for xo in pg.Resources.get("/XObject", {}).values()
+                                if xo.Subtype == "/Form" and "/Resources" in xo]
+        out += [f for r in res for f in r.get("/Font", {}).values()]
+    return out
+
+
+def test_born_digital_page_keeps_the_deposited_text_layer(corpus):
+    import pdfplumber
+    import pikepdf
+
+    from tests.conftest import EXAMPLES
+
+    settings, store, ids, fixed, ocr = corpus
+    en = ids["cable-417-en.pdf"]
+    doc = ExportRepository(settings.db_url).document(en)
+    assert [p.text_source for p in doc.pages] == ["text_layer", "ocr"] and doc.original_key
+    data = document_files(store, en, ExportFormat.PDF)[0].data
+    report = check_pdf(data, doc)  # qpdf --check, pdftoppm renders every page, text and word boxes
+    assert report.qpdf_ok and report.renders and report.cer <= 0.005 and report.words_in_box == report.words
+    with pdfplumber.open(io.BytesIO(data)) as out, pdfplumber.open(EXAMPLES / "cable-417-en.pdf") as deposited:
+        assert out.pages[0].extract_text() == deposited.pages[0].extract_text()
+        assert out.pages[0].extract_words() == deposited.pages[0].extract_words()  # same words, same places
+        assert out.pages[1].extract_text().split() == doc.pages[1].text.split()  # the scanned page: OCR layer
+    with pikepdf.open(io.BytesIO(data)) as p, pikepdf.open(EXAMPLES / "cable-417-en.pdf") as d:
+        assert p.pages[0].Contents.read_bytes() == d.pages[0].Contents.read_bytes()  # not a rendering
+        assert not p.pages[0].get_images() and p.pages[1].get_images()
+        meta = p.open_metadata()
+        assert meta["pdfaid:part"] == "2" and meta["pdfaid:conformance"] == "B"
+        assert "Page 1: the deposited born-digital PDF page" in meta["dc:description"]
+        assert p.Root.OutputIntents[0].S == "/GTS_PDFA1"
+        fonts = _fonts(p)
+        assert {str(f.BaseFont).split("+")[-1] for f in fonts} == {"FreeMono", "FreeSans"}
+        assert all("/FontFile2" in (f.DescendantFonts[0].FontDescriptor if "/DescendantFonts" in f
+                                    else f.FontDescriptor) for f in fonts)
+
+
+def test_a_correction_on_a_born_digital_page_keeps_the_layer_and_says_so(corpus):
+    import pdfplumber
+    import pikepdf
+
+    from flows.app.exports import page_image
+    from storage.exports.pdf import PdfPageInput, searchable_pdf
+
+    settings, store, ids, fixed, ocr = corpus
+    doc = ExportRepository(settings.db_url).document(ids["cable-417-en.pdf"])
+    first, ps = doc.pages[0], doc.pages[0].passages[0]
+    lines, _ = place_on_words(list(ps.lines), ps.text + " Amended.")
+    corrected = replace(first, passages=(replace(ps, text=ps.text + " Amended.", lines=tuple(lines)),)
+                        + first.passages[1:])
+    doc = replace(doc, pages=(corrected,) + doc.pages[1:])
+    original = store.files.read_bytes(doc.original_key)
+    inputs = [PdfPageInput(p, page_image(store, p)[1], p.dpi) for p in doc.pages]
+    data = searchable_pdf(doc, inputs, original)
+    with pdfplumber.open(io.BytesIO(data)) as out:
+        assert "Amended" not in out.pages[0].extract_text()  # the deposited layer, not a second one
+    with pikepdf.open(io.BytesIO(data)) as p:
+        note = p.open_metadata()["dc:description"]
+        assert "corrections on page 1 are not in this PDF's text layer" in note and "ALTO" in note
+    # without the deposited bytes the page is rebuilt from its rendering, with the reviewed text
+    with pdfplumber.open(io.BytesIO(searchable_pdf(doc, inputs, None))) as out:
+        assert "Amended." in out.pages[0].extract_text()
+
+
+def test_copied_pages_lose_what_pdf_a_forbids():
+    import pikepdf
+
+    from storage.exports.born_digital import clean_copied_page
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    page = pdf.pages[0]
+    link = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[0, 0, 10, 10],
+                              A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI="https://example.org"))
+    script = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[0, 0, 10, 10],
+                                A=pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS="app.alert(1)"))
+    widget = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Widget, Rect=[0, 0, 10, 10])
+    page.obj.Annots = pdf.make_indirect(pikepdf.Array([link, script, widget]))
+    page.obj.AA = pikepdf.Dictionary(O=pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS="x"))
+    clean_copied_page(page)
+    assert "/AA" not in page.obj
+    assert [a.A.S for a in page.obj.Annots] == ["/URI"] and page.obj.Annots[0].F == 4
