@@ -161,8 +161,8 @@ def searchable_pdf(doc: ExportDocument, pages: list[PdfPageInput], original: byt
             sizes.append((w, h))
     text = pikepdf.open(io.BytesIO(_text_layer(pages, sizes, kept, font_path())))
     sources.append(text)
-    for page, layer, own in zip(out.pages, text.pages, kept, strict=True):
-        if not own:
+    for page, layer, deposited_page in zip(out.pages, text.pages, kept, strict=True):
+        if not deposited_page:
             # pikepdf's _page.pyi omits rect's default (None: the whole page, as _methods.py defines it)
             page.add_overlay(out.copy_foreign(layer.as_form_xobject()))  # type: ignore[call-arg]
     icc = out.make_stream(srgb_profile())
