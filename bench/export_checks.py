@@ -1,6 +1,6 @@
 """Checks of exported files shared by tests/test_exports.py and bench/export_bench.py: schema validation of
 ALTO and PAGE-XML (offline: the XLink import resolved to ../shared/schemas/alto/xlink.xsd), and the
-searchable PDF's text, word positions, size, qpdf and pdftoppm."""
+searchable PDF's text, word positions, size, qpdf, pdftoppm and its PDF/A-2b structure."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 from lxml import etree
 from rapidfuzz.distance import Levenshtein
 
+from bench.pdfa_checks import pdfa_problems
 from bench.shared import SHARED
 from storage.exports.model import ExportDocument
 
@@ -57,6 +58,7 @@ class PdfReport:
     image_bytes: int
     qpdf_ok: bool
     renders: bool
+    pdfa: list[str]  # PDF/A-2b clauses broken, by structure (bench.pdfa_checks)
 
     @property
     def size_ok(self) -> bool:
@@ -98,4 +100,5 @@ def check_pdf(data: bytes, doc: ExportDocument, *, render: bool = True) -> PdfRe
             r = subprocess.run(["pdftoppm", "-r", "20", "-png", str(path), str(Path(tmp) / "page")],
                                capture_output=True, text=True)
             renders = r.returncode == 0 and len(list(Path(tmp).glob("page*.png"))) == len(doc.pages)
-    return PdfReport(cer, total_words, inside, len(data), image_bytes, qpdf.returncode == 0, renders)
+    return PdfReport(cer, total_words, inside, len(data), image_bytes, qpdf.returncode == 0, renders,
+                     pdfa_problems(data))

@@ -15,6 +15,7 @@ from sqlalchemy import delete
 from typer.testing import CliRunner
 
 from bench.export_checks import check_pdf, validate
+from bench.pdfa_checks import pdfa_problems
 from flows.app.exports import ExportFormat, NothingToExport, document_files, download
 from flows.app.store import open_store
 from storage.exports.load import ExportRepository
@@ -97,6 +98,7 @@ def test_searchable_pdf(corpus):
         doc = ExportRepository(settings.db_url).document(doc_id)
         report = check_pdf(data, doc)
         assert report.qpdf_ok and report.renders, name
+        assert report.pdfa == [], (name, report.pdfa)  # PDF/A-2b structure: bench.pdfa_checks
         assert report.cer <= 0.005, (name, report.cer)
         assert report.words and report.words_in_box / report.words >= 0.99, (name, report)
         assert report.size_ok, (name, report.size, report.image_bytes)
@@ -268,6 +270,7 @@ def test_born_digital_page_keeps_the_deposited_text_layer(corpus):
     data = document_files(store, en, ExportFormat.PDF)[0].data
     report = check_pdf(data, doc)  # qpdf --check, pdftoppm renders every page, text and word boxes
     assert report.qpdf_ok and report.renders and report.cer <= 0.005 and report.words_in_box == report.words
+    assert report.pdfa == []
     with pdfplumber.open(io.BytesIO(data)) as out, pdfplumber.open(EXAMPLES / "cable-417-en.pdf") as deposited:
         assert out.pages[0].extract_text() == deposited.pages[0].extract_text()
         assert out.pages[0].extract_words() == deposited.pages[0].extract_words()  # same words, same places
@@ -304,6 +307,7 @@ def test_a_correction_on_a_born_digital_page_keeps_the_layer_and_says_so(corpus)
     data = searchable_pdf(doc, inputs, original)
     with pdfplumber.open(io.BytesIO(data)) as out:
         assert "Amended" not in out.pages[0].extract_text()  # the deposited layer, not a second one
+    assert pdfa_problems(data) == []
     with pikepdf.open(io.BytesIO(data)) as p:
         note = p.open_metadata()["dc:description"]
         assert "corrections on page 1 are not in this PDF's text layer" in note and "ALTO" in note
@@ -327,6 +331,16 @@ def test_copied_pages_lose_what_pdf_a_forbids():
     widget = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Widget, Rect=[0, 0, 10, 10])
     page.obj.Annots = pdf.make_indirect(pikepdf.Array([link, script, widget]))
     page.obj.AA = pikepdf.Dictionary(O=pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS="x"))
+    buf = io.BytesIO()
+    pdf.save(buf)
+    assert "page 1: /Widget annotation not printable or hidden" in pdfa_problems(buf.getvalue())  # the check bites
     clean_copied_page(page)
     assert "/AA" not in page.obj
     assert [a.A.S for a in page.obj.Annots] == ["/URI"] and page.obj.Annots[0].F == 4
+    page.obj.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)))
+    buf = io.BytesIO()
+    pdf.save(buf)
+    problems = pdfa_problems(buf.getvalue())
+    assert not any("annotation" in p or "actions" in p for p in problems)
+    assert "page 1: font /Helvetica not embedded" in problems and "no XMP metadata" in problems
