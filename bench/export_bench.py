@@ -147,9 +147,9 @@ def main() -> None:
         print(f"pdf    CER vs stored reviewed text: mean {statistics.mean(cers):.4%}, max {max(cers):.4%} "
               f"(target <= 0.5%); words inside their boxes {inside:.2%}; size / (1.1 x image bytes + 50 kB): "
               f"max {max(ratio):.2f} ({sum(r <= 1 for r in ratio)}/{len(ratio)} within)")
-        problems = sorted({x for p in pdfs for x in p.pdfa})
+        problems = "; ".join(sorted({x for p in pdfs for x in p.pdfa}))
         print(f"pdf    PDF/A-2b structure (bench.pdfa_checks; no offline validator): "
-              f"{sum(not p.pdfa for p in pdfs)}/{len(pdfs)} without problems{': ' + '; '.join(problems) if problems else ''}")
+              f"{sum(not p.pdfa for p in pdfs)}/{len(pdfs)} without problems{': ' + problems if problems else ''}")
 
 
 if __name__ == "__main__":

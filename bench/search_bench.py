@@ -128,7 +128,8 @@ def run(db_url: str, passages: int, queries: int, label: str) -> dict:
             "rebuild_per_s": n_passages / rebuild, "incremental_per_s": n_passages / incremental,
             "lookup_p50": statistics.median(lookup), "lookup_p95": _pct(lookup, 95),
             "full_p50": statistics.median(full), "full_p95": _pct(full, 95), "queries": len(qs),
-            "found": hits, "rebuild_cpu_per_s": n_passages / rebuild_cpu, "lookup_cpu": cpu, "lookup_server_cpu": server_cpu}
+            "found": hits, "rebuild_cpu_per_s": n_passages / rebuild_cpu, "lookup_cpu": cpu,
+            "lookup_server_cpu": server_cpu}
 
 
 def _pg_url() -> tuple[str, str]:
@@ -166,7 +167,8 @@ def main() -> None:
     for r in results:
         print(f"{r['backend']:<10} {r['passages']} passages in {r['documents']} documents: indexing "
               f"{r['rebuild_per_s']:,.0f} passages/s (rebuild; "
-              f"{r['rebuild_cpu_per_s']:,.0f} per CPU second, client and server), {r['incremental_per_s']:,.0f} passages/s "
+              f"{r['rebuild_cpu_per_s']:,.0f} per CPU second, client and server), "
+              f"{r['incremental_per_s']:,.0f} passages/s "
               f"(as stored); {r['queries']} unaccented queries ({r['found']} with hits): index lookup "
               f"p50 {r['lookup_p50']:.1f} ms p95 {r['lookup_p95']:.1f} ms (CPU a lookup: {r['lookup_cpu']:.2f} ms here"
               + (f", {r['lookup_server_cpu']:.2f} ms server" if r['backend'] == "postgresql" else "")
