@@ -74,6 +74,7 @@ class Entry:
     lang: str | None
     text: str
     score: float
+    title: str = ""  # the record's title, else the file name
 
 
 def _record_text(rec: Record | None) -> str:
@@ -243,8 +244,9 @@ class SearchRepository:
                        f"JOIN search_entries e ON e.id = search_fts.rowid WHERE {where}")
         sql = (f"WITH m AS MATERIALIZED ({matches}), "
                f"top AS (SELECT id, score FROM m ORDER BY score DESC, id LIMIT :limit OFFSET :offset) "
-               f"SELECT {cols}, top.score, (SELECT count(*) FROM m) FROM top "
-               f"JOIN search_entries e ON e.id = top.id ORDER BY top.score DESC, e.id")
+               f"SELECT {cols}, top.score, (SELECT count(*) FROM m), COALESCE(r.title, d.filename) FROM top "
+               f"JOIN search_entries e ON e.id = top.id JOIN documents d ON d.id = e.document_id "
+               f"LEFT JOIN records r ON r.document_id = e.document_id ORDER BY top.score DESC, e.id")
         with self._reader() as s:
             rows = s.execute(text(sql), params).all()  # the total comes with the rows
             if rows:
@@ -253,19 +255,18 @@ class SearchRepository:
                 count = text(f"SELECT count(*) FROM ({matches}) c")
                 total = s.execute(count, {k: v for k, v in params.items() if k not in ("limit", "offset")}
                                   ).scalar_one() if offset else 0
-        return [Entry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], float(r[8])) for r in rows], int(total)
+        return [Entry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], float(r[8]), r[10] or "")
+                for r in rows], int(total)
 
     def context(self, entries: list[Entry]) -> dict[int, tuple[str, str, str | None]]:
         """Per entry id: (document title, the aligned passage text of the other language or "",
         that language)."""
         out: dict[int, tuple[str, str, str | None]] = {}
+        hit_docs = list({e.document_id for e in entries if e.kind == "passage"})
+        if not hit_docs:  # records only (the title came with the hit): no query
+            return {e.id: (e.title, "", None) for e in entries}
         with self._reader() as s:
-            titles = {i: t or f for i, f, t in s.execute(
-                select(Document.id, Document.filename, Record.title).outerjoin(
-                    Record, Record.document_id == Document.id).where(
-                    Document.id.in_({e.document_id for e in entries})))}
             cache: dict = {}
-            hit_docs = list({e.document_id for e in entries if e.kind == "passage"})
             for d in hit_docs:
                 cache[("links", d)] = []
             for a in s.scalars(select(Alignment).where(  # one query for every hit's document
@@ -274,11 +275,10 @@ class SearchRepository:
                 for d in {a.source_document_id, a.target_document_id} & set(hit_docs):
                     cache[("links", d)].append(a)
             for e in entries:
-                title = titles[e.document_id]
                 aligned, other_lang = "", None
                 if e.kind == "passage" and e.doc_passage is not None:
                     aligned, other_lang = _aligned(s, e.document_id, e.doc_passage, cache)
-                out[e.id] = (title, aligned, other_lang)
+                out[e.id] = (e.title, aligned, other_lang)
         return out
 
 
