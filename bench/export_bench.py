@@ -126,7 +126,8 @@ def main() -> None:
                     if fmt in (ExportFormat.ALTO, ExportFormat.PAGE):
                         ok += validate("alto" if fmt is ExportFormat.ALTO else "page", f.data) is None
                     elif fmt is ExportFormat.PDF:
-                        pdfs.append(check_pdf(f.data, ExportRepository(settings.db_url).document(doc_id)))
+                        exports = ExportRepository(settings.db_url)
+                        pdfs.append(check_pdf(f.data, exports.document(doc_id), raw=exports.document(doc_id, raw=True)))
                         ok += pdfs[-1].qpdf_ok and pdfs[-1].renders
                     elif fmt in (ExportFormat.TXT, ExportFormat.JSONL):
                         ok += bool(f.data.strip())

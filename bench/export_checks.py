@@ -17,6 +17,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bench.pdfa_checks import pdfa_problems
 from bench.shared import SHARED
+from storage.exports.born_digital import keeps_own_layer
 from storage.exports.model import ExportDocument
 
 SCHEMAS = SHARED / "schemas"
@@ -65,13 +66,18 @@ class PdfReport:
         return self.size <= 1.1 * self.image_bytes + 50_000
 
 
-def check_pdf(data: bytes, doc: ExportDocument, *, render: bool = True) -> PdfReport:
+def check_pdf(data: bytes, doc: ExportDocument, *, render: bool = True, raw: ExportDocument | None = None) -> PdfReport:
+    """``raw``: the same document as the OCR read it (ExportRepository.document(id, raw=True)).
+    A born-digital page keeps the deposited text layer, not a reviewer's corrections
+    (storage.exports.born_digital): its text and word boxes are checked against the deposit's."""
     import pdfplumber
     import pikepdf
 
     expected, extracted, total_words, inside = [], [], 0, 0
+    pages = [r if raw is not None and doc.original_key and keeps_own_layer(p) else p
+             for p, r in zip(doc.pages, raw.pages if raw is not None else doc.pages, strict=True)]
     with pdfplumber.open(io.BytesIO(data)) as pdf:
-        for page, xp in zip(doc.pages, pdf.pages):
+        for page, xp in zip(pages, pdf.pages, strict=False):
             expected.append(_squash(" ".join(ps.text for ps in page.passages)))
             extracted.append(_squash(xp.extract_text() or ""))
             k = (page.dpi or 300) / 72.0

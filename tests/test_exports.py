@@ -344,3 +344,25 @@ def test_copied_pages_lose_what_pdf_a_forbids():
     problems = pdfa_problems(buf.getvalue())
     assert not any("annotation" in p or "actions" in p for p in problems)
     assert "page 1: font /Helvetica not embedded" in problems and "no XMP metadata" in problems
+
+
+def test_zz_a_reviewed_born_digital_page_exports_the_deposit(corpus):
+    """Last in the module: it stores a correction on the born-digital page. The PDF keeps the
+    deposited layer (checked against the deposit's words), the reviewed text goes to ALTO."""
+    import pikepdf
+
+    settings, store, ids, fixed, ocr = corpus
+    en = ids["cable-417-en.pdf"]
+    exports = ExportRepository(settings.db_url)
+    ps = exports.document(en).pages[0].passages[1]
+    assert ReviewRepository(settings.db_url).save_version(
+        PassageRef(en, 1, ps.number), base_version=0, kind="correction", text=f"{ps.text} Amended", user="alice",
+        flag_ids=[], flag_status="corrected").ok
+    data = document_files(store, en, ExportFormat.PDF)[0].data
+    report = check_pdf(data, exports.document(en), raw=exports.document(en, raw=True))
+    assert report.cer == 0 and report.words_in_box == report.words and report.pdfa == []
+    assert check_pdf(data, exports.document(en)).cer > 0  # against the reviewed text it would differ
+    with pikepdf.open(io.BytesIO(data)) as p:
+        assert "corrections on page 1" in p.open_metadata()["dc:description"]
+    alto = document_files(store, en, ExportFormat.ALTO)[0].data
+    assert b'CONTENT="Amended"' in alto
