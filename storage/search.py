@@ -205,9 +205,14 @@ class SearchRepository:
         self.dialect = self.engine.dialect.name
 
     @contextmanager
-    def _reader(self) -> Iterator[Session]:
+    def reader(self, session: Session | None = None) -> Iterator[Session]:
         """A session on an autocommit connection: a lookup is one statement, without the BEGIN
-        and ROLLBACK round trips around it (each one a wait for the server under load)."""
+        and ROLLBACK round trips around it (each one a wait for the server under load). Given a
+        session, that one: a search and its hits' context share one connection (one checkout
+        and pool ping fewer)."""
+        if session is not None:
+            yield session
+            return
         with self.engine.connect() as conn:
             with Session(bind=conn.execution_options(isolation_level="AUTOCOMMIT")) as s:
                 yield s
@@ -225,7 +230,7 @@ class SearchRepository:
             return s.scalar(select(search_entries.c.id).limit(1)) is None
 
     def search(self, query: str, *, lang: str | None = None, collection: str | None = None,
-               limit: int = 20, offset: int = 0) -> tuple[list[Entry], int]:
+               limit: int = 20, offset: int = 0, session: Session | None = None) -> tuple[list[Entry], int]:
         """Best entries first, and how many match in all."""
         exact = [t.lower() for t in tokens(query)]
         folded = [fold(t) for t in exact]
@@ -261,7 +266,7 @@ class SearchRepository:
                f"SELECT {cols}, top.score, (SELECT count(*) FROM m), COALESCE(r.title, d.filename) FROM top "
                f"JOIN search_entries e ON e.id = top.id JOIN documents d ON d.id = e.document_id "
                f"LEFT JOIN records r ON r.document_id = e.document_id ORDER BY top.score DESC, e.id")
-        with self._reader() as s:
+        with self.reader(session) as s:
             rows = s.execute(text(sql), params).all()  # the total comes with the rows
             if rows:
                 total = rows[0][9]
@@ -272,14 +277,14 @@ class SearchRepository:
         return [Entry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], float(r[8]), r[10] or "")
                 for r in rows], int(total)
 
-    def context(self, entries: list[Entry]) -> dict[int, tuple[str, str, str | None]]:
+    def context(self, entries: list[Entry], session: Session | None = None) -> dict[int, tuple[str, str, str | None]]:
         """Per entry id: (document title, the aligned passage text of the other language or "",
         that language)."""
         out: dict[int, tuple[str, str, str | None]] = {}
         hit_docs = list({e.document_id for e in entries if e.kind == "passage"})
         if not hit_docs:  # records only (the title came with the hit): no query
             return {e.id: (e.title, "", None) for e in entries}
-        with self._reader() as s:
+        with self.reader(session) as s:
             cache: dict = {}
             for d in hit_docs:
                 cache[("links", d)] = []
