@@ -60,7 +60,8 @@ def test_a_text_file_page_becomes_a_visible_text_page():
 
     lines = (_line(0, ["Báo", "cáo", "tình", "hình"]), _line(50, ["ở", "Khu", "5."]))
     pg = ExportPage(1, 400, 100, 0, "text_file", None, None,
-                    (ExportPassage(0, (0, 0, 400, 90), lines, "Báo cáo tình hình ở Khu 5.", "Báo cáo tình hình ở Khu 5."),))
+                    (ExportPassage(0, (0, 0, 400, 90), lines, "Báo cáo tình hình ở Khu 5.",
+                                   "Báo cáo tình hình ở Khu 5."),))
     doc = ExportDocument(7, "note.txt", "vie", None, {"title": "Ghi chú"}, (pg,))
     data = searchable_pdf(doc, [PdfPageInput(pg, None, 300)])
     with pdfplumber.open(io.BytesIO(data)) as pdf:
