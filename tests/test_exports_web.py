@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete
 
+from flows.web.auth import hash_password
 from ingest.model import Line, PageText, Passage
 from ingest.settings import Settings
-from flows.web.auth import hash_password
 from storage.models import Document, User
 from storage.repository import Repository
 from storage.review import PassageRef, ReviewRepository
