@@ -173,7 +173,9 @@ def searchable_pdf(doc: ExportDocument, pages: list[PdfPageInput], original: byt
     _metadata(out, doc, born_digital.layer_note([p.page for p in pages], kept, doc.raw))
     buf = io.BytesIO()
     try:
-        out.save(buf, deterministic_id=True)
+        # the copied pages may use what their PDF version allows; PDF/A-2 is PDF 1.7 at most
+        version = min(deposited.pdf_version, "1.7") if deposited is not None else ""
+        out.save(buf, deterministic_id=True, min_version=version)
     finally:
         for src in sources:
             src.close()
