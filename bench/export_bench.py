@@ -129,7 +129,8 @@ def main() -> None:
                     if fmt in (ExportFormat.ALTO, ExportFormat.PAGE):
                         ok += validate("alto" if fmt is ExportFormat.ALTO else "page", f.data) is None
                     elif fmt is ExportFormat.PDF:
-                        pdfs.append(check_pdf(f.data, ExportRepository(settings.db_url).document(doc_id)))
+                        exports = ExportRepository(settings.db_url)
+                        pdfs.append(check_pdf(f.data, exports.document(doc_id), raw=exports.document(doc_id, raw=True)))
                         ok += pdfs[-1].qpdf_ok and pdfs[-1].renders
                     elif fmt in (ExportFormat.TXT, ExportFormat.JSONL):
                         ok += bool(f.data.strip())
@@ -150,6 +151,9 @@ def main() -> None:
         print(f"pdf    CER vs stored reviewed text: mean {statistics.mean(cers):.4%}, max {max(cers):.4%} "
               f"(target <= 0.5%); words inside their boxes {inside:.2%}; size / (1.1 x image bytes + 50 kB): "
               f"max {max(ratio):.2f} ({sum(r <= 1 for r in ratio)}/{len(ratio)} within)")
+        problems = "; ".join(sorted({x for p in pdfs for x in p.pdfa}))
+        print(f"pdf    PDF/A-2b structure (bench.pdfa_checks; no offline validator): "
+              f"{sum(not p.pdfa for p in pdfs)}/{len(pdfs)} without problems{': ' + problems if problems else ''}")
 
 
 if __name__ == "__main__":

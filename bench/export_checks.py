@@ -1,6 +1,6 @@
 """Checks of exported files shared by tests/test_exports.py and bench/export_bench.py: schema validation of
 ALTO and PAGE-XML (offline: the XLink import resolved to ../shared/schemas/alto/xlink.xsd), and the
-searchable PDF's text, word positions, size, qpdf and pdftoppm."""
+searchable PDF's text, word positions, size, qpdf, pdftoppm and its PDF/A-2b structure."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from pathlib import Path
 from lxml import etree
 from rapidfuzz.distance import Levenshtein
 
+from bench.pdfa_checks import pdfa_problems
 from bench.shared import SHARED
+from storage.exports.born_digital import keeps_own_layer
 from storage.exports.model import ExportDocument
 
 SCHEMAS = SHARED / "schemas"
@@ -57,19 +59,25 @@ class PdfReport:
     image_bytes: int
     qpdf_ok: bool
     renders: bool
+    pdfa: list[str]  # PDF/A-2b clauses broken, by structure (bench.pdfa_checks)
 
     @property
     def size_ok(self) -> bool:
         return self.size <= 1.1 * self.image_bytes + 50_000
 
 
-def check_pdf(data: bytes, doc: ExportDocument, *, render: bool = True) -> PdfReport:
+def check_pdf(data: bytes, doc: ExportDocument, *, render: bool = True, raw: ExportDocument | None = None) -> PdfReport:
+    """``raw``: the same document as the OCR read it (ExportRepository.document(id, raw=True)).
+    A born-digital page keeps the deposited text layer, not a reviewer's corrections
+    (storage.exports.born_digital): its text and word boxes are checked against the deposit's."""
     import pdfplumber
     import pikepdf
 
     expected, extracted, total_words, inside = [], [], 0, 0
+    pages = [r if raw is not None and doc.original_key and keeps_own_layer(p) else p
+             for p, r in zip(doc.pages, raw.pages if raw is not None else doc.pages, strict=True)]
     with pdfplumber.open(io.BytesIO(data)) as pdf:
-        for page, xp in zip(doc.pages, pdf.pages):
+        for page, xp in zip(pages, pdf.pages, strict=False):
             expected.append(_squash(" ".join(ps.text for ps in page.passages)))
             extracted.append(_squash(xp.extract_text() or ""))
             k = (page.dpi or 300) / 72.0
@@ -98,4 +106,5 @@ def check_pdf(data: bytes, doc: ExportDocument, *, render: bool = True) -> PdfRe
             r = subprocess.run(["pdftoppm", "-r", "20", "-png", str(path), str(Path(tmp) / "page")],
                                capture_output=True, text=True)
             renders = r.returncode == 0 and len(list(Path(tmp).glob("page*.png"))) == len(doc.pages)
-    return PdfReport(cer, total_words, inside, len(data), image_bytes, qpdf.returncode == 0, renders)
+    return PdfReport(cer, total_words, inside, len(data), image_bytes, qpdf.returncode == 0, renders,
+                     pdfa_problems(data))

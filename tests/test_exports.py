@@ -15,11 +15,11 @@ from sqlalchemy import delete
 from typer.testing import CliRunner
 
 from bench.export_checks import check_pdf, validate
+from bench.pdfa_checks import pdfa_problems
 from flows.app.exports import ExportFormat, NothingToExport, document_files, download
 from flows.app.store import open_store
 from storage.exports.load import ExportRepository
-from storage.exports.model import ExportLine, ExportWord
-from storage.exports.placement import place_on_lines, place_on_words
+from storage.exports.placement import place_on_words
 from storage.locate import PassageRef
 from storage.models import Document
 from storage.review import ReviewRepository
@@ -98,6 +98,7 @@ def test_searchable_pdf(corpus):
         doc = ExportRepository(settings.db_url).document(doc_id)
         report = check_pdf(data, doc)
         assert report.qpdf_ok and report.renders, name
+        assert report.pdfa == [], (name, report.pdfa)  # PDF/A-2b structure: bench.pdfa_checks
         assert report.cer <= 0.005, (name, report.cer)
         assert report.words and report.words_in_box / report.words >= 0.99, (name, report)
         assert report.size_ok, (name, report.size, report.image_bytes)
@@ -187,60 +188,96 @@ def test_export_command_writes_files_and_refuses_unknown_formats(corpus, tmp_pat
     assert "✎" not in raw.output and ADDED not in raw.output
 
 
-def _line(y: int, words: list[str]) -> ExportLine:
-    return ExportLine((0, y, 100 * len(words), y + 40), tuple(
-        ExportWord(w, (100 * i, y, 100 * i + 80, y + 40), 80.0) for i, w in enumerate(words)), 80.0, y // 50)
 
 
-def test_reviewed_words_take_the_boxes_of_the_words_they_replace():
-    lines = [_line(0, ["Bộ", "Chinh", "tri"]), _line(50, ["đã", "hop", "ngày"])]
-    placed, how = place_on_words(lines, "Bộ Chính trị đã họp hôm ngày")
-    assert how == "words"
-    assert [w.text for ln in placed for w in ln.words] == "Bộ Chính trị đã họp hôm ngày".split()
-    assert placed[0].words[1].bbox == (100, 0, 180, 40) and placed[0].words[1].reviewed
-    assert not placed[0].words[0].reviewed  # an unchanged word keeps its OCR confidence
-    hom = placed[1].words[2]
-    assert placed[1].words[1].bbox[0] == 100 and hom.bbox[2] <= 180  # inserted: shares the box before
-    placed, how = place_on_words(lines, "An entirely different sentence of seven words here")
-    assert how == "lines"
-    assert [w.text for ln in placed for w in ln.words] == "An entirely different sentence of seven words here".split()
-    assert all(ln.words for ln in placed)
-    assert place_on_lines([], "x") == []
+def _fonts(pdf) -> list:
+    """Every font a page uses, directly or through its form XObjects (the text layer)."""
+    out = []
+    for pg in pdf.pages:
+        res = [pg.Resources] + [xo.Resources for xo in pg.Resources.get("/XObject", {}).values()
+                                if xo.Subtype == "/Form" and "/Resources" in xo]
+        out += [f for r in res for f in r.get("/Font", {}).values()]
+    return out
 
 
-def test_alto_and_page_stay_valid_for_empty_lines_passages_and_boxes():
-    from storage.exports.alto import alto_page
-    from storage.exports.model import ExportDocument, ExportPage, ExportPassage
-    from storage.exports.pagexml import page_xml
-
-    word = ExportWord("Đảng", (5, 5, 5, 5), 50.0, "Đàng", 30.0)  # a zero-size box
-    lines = (ExportLine((0, 0, 10, 10), (), 0.0, 0), ExportLine((0, 0, 10, 10), (word,), 50.0, 1))
-    passages = (ExportPassage(0, (0, 0, 10, 10), lines, "Đảng", "Dang", 1, "lines"),
-                ExportPassage(1, (0, 0, 0, 0), (), "", ""))
-    pg = ExportPage(1, 0, 0, 300, "ocr", "k.png", "preprocessed", passages)
-    doc = ExportDocument(1, "f.tif", "vie", None, {}, (pg,))
-    alto = alto_page(doc, pg, "k.png")
-    assert validate("alto", alto) is None and validate("page", page_xml(doc, pg, None)) is None
-    assert b'<ALTERNATIVE PURPOSE="second reading">\xc4\x90\xc3\xa0ng</ALTERNATIVE>' in alto
-
-
-def test_a_text_file_page_becomes_a_visible_text_page():
-    import subprocess
-    import tempfile
-
+def test_born_digital_page_keeps_the_deposited_text_layer(corpus):
     import pdfplumber
+    import pikepdf
 
-    from storage.exports.model import ExportDocument, ExportPage, ExportPassage
+    from tests.conftest import EXAMPLES
+
+    settings, store, ids, fixed, ocr = corpus
+    en = ids["cable-417-en.pdf"]
+    doc = ExportRepository(settings.db_url).document(en)
+    assert [p.text_source for p in doc.pages] == ["text_layer", "ocr"] and doc.original_key
+    data = document_files(store, en, ExportFormat.PDF)[0].data
+    report = check_pdf(data, doc)  # qpdf --check, pdftoppm renders every page, text and word boxes
+    assert report.qpdf_ok and report.renders and report.cer <= 0.005 and report.words_in_box == report.words
+    assert report.pdfa == []
+    with pdfplumber.open(io.BytesIO(data)) as out, pdfplumber.open(EXAMPLES / "cable-417-en.pdf") as deposited:
+        assert out.pages[0].extract_text() == deposited.pages[0].extract_text()
+        assert out.pages[0].extract_words() == deposited.pages[0].extract_words()  # same words, same places
+        assert out.pages[1].extract_text().split() == doc.pages[1].text.split()  # the scanned page: OCR layer
+    with pikepdf.open(io.BytesIO(data)) as p, pikepdf.open(EXAMPLES / "cable-417-en.pdf") as d:
+        assert p.pages[0].Contents.read_bytes() == d.pages[0].Contents.read_bytes()  # not a rendering
+        assert not p.pages[0].get_images() and p.pages[1].get_images()
+        meta = p.open_metadata()
+        assert meta["pdfaid:part"] == "2" and meta["pdfaid:conformance"] == "B"
+        assert "Page 1: the deposited born-digital PDF page" in meta["dc:description"]
+        assert p.Root.OutputIntents[0].S == "/GTS_PDFA1"
+        fonts = _fonts(p)
+        assert {str(f.BaseFont).split("+")[-1] for f in fonts} == {"FreeMono", "FreeSans"}
+        assert all("/FontFile2" in (f.DescendantFonts[0].FontDescriptor if "/DescendantFonts" in f
+                                    else f.FontDescriptor) for f in fonts)
+
+
+def test_a_correction_on_a_born_digital_page_keeps_the_layer_and_says_so(corpus):
+    import pdfplumber
+    import pikepdf
+
+    from flows.app.exports import page_image
     from storage.exports.pdf import PdfPageInput, searchable_pdf
 
-    lines = (_line(0, ["Báo", "cáo", "tình", "hình"]), _line(50, ["ở", "Khu", "5."]))
-    pg = ExportPage(1, 400, 100, 0, "text_file", None, None,
-                    (ExportPassage(0, (0, 0, 400, 90), lines, "Báo cáo tình hình ở Khu 5.", "Báo cáo tình hình ở Khu 5."),))
-    doc = ExportDocument(7, "note.txt", "vie", None, {"title": "Ghi chú"}, (pg,))
-    data = searchable_pdf(doc, [PdfPageInput(pg, None, 300)])
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
-        assert " ".join(pdf.pages[0].extract_text().split()) == "Báo cáo tình hình ở Khu 5."
-    with tempfile.NamedTemporaryFile(suffix=".pdf") as fh:
-        fh.write(data)
-        fh.flush()
-        assert subprocess.run(["qpdf", "--check", fh.name], capture_output=True).returncode == 0
+    settings, store, ids, fixed, ocr = corpus
+    doc = ExportRepository(settings.db_url).document(ids["cable-417-en.pdf"])
+    first, ps = doc.pages[0], doc.pages[0].passages[0]
+    lines, _ = place_on_words(list(ps.lines), ps.text + " Amended.")
+    corrected = replace(first, passages=(replace(ps, text=ps.text + " Amended.", lines=tuple(lines)),)
+                        + first.passages[1:])
+    doc = replace(doc, pages=(corrected,) + doc.pages[1:])
+    original = store.files.read_bytes(doc.original_key)
+    inputs = [PdfPageInput(p, page_image(store, p)[1], p.dpi) for p in doc.pages]
+    data = searchable_pdf(doc, inputs, original)
+    with pdfplumber.open(io.BytesIO(data)) as out:
+        assert "Amended" not in out.pages[0].extract_text()  # the deposited layer, not a second one
+    assert pdfa_problems(data) == []
+    with pikepdf.open(io.BytesIO(data)) as p:
+        note = p.open_metadata()["dc:description"]
+        assert "corrections on page 1 are not in this PDF's text layer" in note and "ALTO" in note
+    # without the deposited bytes the page is rebuilt from its rendering, with the reviewed text
+    with pdfplumber.open(io.BytesIO(searchable_pdf(doc, inputs, None))) as out:
+        assert "Amended." in out.pages[0].extract_text()
+
+
+
+
+def test_a_reviewed_born_digital_page_exports_the_deposit(corpus):
+    """Last in the module: it stores a correction on the born-digital page. The PDF keeps the
+    deposited layer (checked against the deposit's words), the reviewed text goes to ALTO."""
+    import pikepdf
+
+    settings, store, ids, fixed, ocr = corpus
+    en = ids["cable-417-en.pdf"]
+    exports = ExportRepository(settings.db_url)
+    ps = exports.document(en).pages[0].passages[1]
+    assert ReviewRepository(settings.db_url).save_version(
+        PassageRef(en, 1, ps.number), base_version=0, kind="correction", text=f"{ps.text} Amended", user="alice",
+        flag_ids=[], flag_status="corrected").ok
+    data = document_files(store, en, ExportFormat.PDF)[0].data
+    report = check_pdf(data, exports.document(en), raw=exports.document(en, raw=True))
+    assert report.cer == 0 and report.words_in_box == report.words and report.pdfa == []
+    assert check_pdf(data, exports.document(en)).cer > 0  # against the reviewed text it would differ
+    with pikepdf.open(io.BytesIO(data)) as p:
+        assert "corrections on page 1" in p.open_metadata()["dc:description"]
+    alto = document_files(store, en, ExportFormat.ALTO)[0].data
+    assert b'CONTENT="Amended"' in alto

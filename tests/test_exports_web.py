@@ -175,3 +175,46 @@ def test_record_list_paginates_and_filters(site, browser):
     page.goto(site["url"] + "/documents?collection=notes&q=S%E1%BB%91%205")  # "Số 5": Ghi chú số 5, 50-59
     assert page.locator("table.queue tbody tr").count() == 11
     context.close()
+
+
+def test_search_box_language_filter_finds_the_translated_passage(site, browser):
+    """"bombing" in English shows the Vietnamese passage it translates; the language filter keeps
+    to one language; a query typed without marks finds the marked spelling."""
+    context, page = login(browser, site, "sam")
+    page.goto(site["url"] + "/search?q=x")
+    page.fill("#search-form input[name=q]", "bombing")
+    page.select_option("#search-form select[name=lang]", "eng")
+    with page.expect_navigation():
+        page.click("#search-form button")
+    first = page.locator("li.hit").first
+    assert first.get_attribute("data-document") == str(site["ids"]["cable-417-en.pdf"])
+    assert first.locator("mark").all_inner_texts() == ["bombing"]
+    aligned = first.locator(".aligned")
+    assert "ném bom" in aligned.inner_text() and aligned.get_attribute("lang") == "vi"
+    page.select_option("#search-form select[name=lang]", "vie")
+    with page.expect_navigation():
+        page.click("#search-form button")
+    assert page.locator("li.hit").count() == 0 and page.locator("#search-count").inner_text().startswith("0 hits")
+    page.fill("#search-form input[name=q]", "nem bom")
+    with page.expect_navigation():
+        page.click("#search-form button")
+    assert "ném" in page.locator("li.hit").first.locator("mark").all_inner_texts()
+    context.close()
+
+
+def test_born_digital_record_downloads_with_its_own_text_layer(site, browser, tmp_path):
+    import pdfplumber
+
+    from tests.conftest import EXAMPLES
+
+    context, page = login(browser, site, "sam")
+    en = site["ids"]["cable-417-en.pdf"]
+    page.goto(site["url"] + f"/records/{en}")
+    with page.expect_download() as info:
+        page.click("a.download[data-format=pdf]")
+    pdf = tmp_path / "en.pdf"
+    info.value.save_as(pdf)
+    assert subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True).returncode == 0
+    with pdfplumber.open(pdf) as got, pdfplumber.open(EXAMPLES / "cable-417-en.pdf") as deposited:
+        assert got.pages[0].extract_text() == deposited.pages[0].extract_text()
+    context.close()

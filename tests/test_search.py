@@ -161,3 +161,20 @@ def test_search_command_prints_json_and_does_not_start_prefect(indexed, monkeypa
         __import__("pathlib").Path(__file__).resolve().parents[1])}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.stdout.split()[:2] == ["0", "False"], out.stdout + out.stderr
+
+
+def test_a_large_rebuild_by_copy_and_pages_past_the_end(indexed, monkeypatch):
+    """A rebuild of COPY_FROM rows or more goes by COPY on PostgreSQL; a page past the last hit
+    still tells the total; a stored document re-indexed replaces its entries, never doubles them."""
+    import storage.search as search_module
+
+    settings, store, vi, en, other = indexed
+    monkeypatch.setattr(search_module, "COPY_FROM", 2)
+    assert search_module.SearchRepository(settings.db_url).reindex() == 11
+    assert [h.document for h in search(store, "Tran Buu Kiem", lang="vie").hits] == [vi]
+    past = search(store, "the", lang="eng", limit=5, offset=100)
+    assert past.hits == [] and past.total == search(store, "the", lang="eng").total > 0
+    monkeypatch.setattr(search_module, "COPY_FROM", 500)
+    for _ in range(2):
+        assert search_module.SearchRepository(settings.db_url).index_document(vi) == 5
+    assert search(store, "Tran Buu Kiem", lang="vie").total == 1

@@ -17,7 +17,7 @@ from functools import partial
 
 from PIL import Image
 
-from storage.exports import alto, dc, hocr, pagexml, pdf, tei, tmx
+from storage.exports import alto, born_digital, dc, hocr, pagexml, pdf, tei, tmx
 from storage.exports.model import ExportDocument, ExportPage
 
 from .store import Store
@@ -133,6 +133,12 @@ def document_files(store: Store, document_id: int, fmt: ExportFormat, *, raw: bo
 
 
 def document_pdf(store: Store, doc: ExportDocument) -> bytes:
+    """Scanned pages: the stored image under the text layer. Born-digital pages (text read from
+    the PDF's own layer): the deposited page itself, when the original's bytes are stored."""
+    original = None
+    if doc.original_key and any(born_digital.keeps_own_layer(p) for p in doc.pages) \
+            and store.files.exists(doc.original_key):
+        original = store.files.read_bytes(doc.original_key)
     inputs = []
     for page in doc.pages:
         key, data = page_image(store, page)
@@ -140,7 +146,7 @@ def document_pdf(store: Store, doc: ExportDocument) -> bytes:
             raise pdf.PdfExportError(f"document {doc.id} page {page.number}: stored image {page.image_key} "
                                      f"is missing from {store.files_dir}")
         inputs.append(pdf.PdfPageInput(page, data, page.dpi or 300))
-    return pdf.searchable_pdf(doc, inputs)
+    return pdf.searchable_pdf(doc, inputs, original)
 
 
 def download(store: Store, document_id: int, fmt: ExportFormat, *, raw: bool = False) -> ExportFile:

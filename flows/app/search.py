@@ -84,11 +84,14 @@ def search(store: Store, query: str, *, lang: str | None = None, collection: str
            limit: int = 20, offset: int = 0) -> SearchPage:
     repo = store.search
     limit, offset = max(1, min(limit, 200)), max(0, offset)
-    entries, total = repo.search(query, lang=lang, collection=collection, limit=limit, offset=offset)
-    if not total and repo.is_empty() and store.documents.document_ids(status=DocumentStatus.STORED):
-        repo.reindex()  # documents stored before the index existed (migration 0009): build it once
-        entries, total = repo.search(query, lang=lang, collection=collection, limit=limit, offset=offset)
-    context = repo.context(entries)
+    with repo.reader() as session:  # the lookup and its hits' context on one connection
+        entries, total = repo.search(query, lang=lang, collection=collection, limit=limit, offset=offset,
+                                     session=session)
+        if not total and repo.is_empty() and store.documents.document_ids(status=DocumentStatus.STORED):
+            repo.reindex()  # documents stored before the index existed (migration 0009): build it once
+            entries, total = repo.search(query, lang=lang, collection=collection, limit=limit, offset=offset,
+                                         session=session)
+        context = repo.context(entries, session=session)
     return SearchPage(query, [_hit(e, query, context[e.id]) for e in entries], total, offset, limit)
 
 

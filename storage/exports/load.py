@@ -50,7 +50,8 @@ def _page(page: PageRow, versions: dict, raw: bool) -> ExportPage:
 def _document(s, doc: Document, raw: bool) -> ExportDocument:
     _, versions = attached_versions(s, doc.id)
     return ExportDocument(doc.id, doc.filename, doc.lang, doc.collection, record_metadata(doc),
-                          tuple(_page(p, versions, raw) for p in doc.pages), raw, doc.sha256, doc.media_type)
+                          tuple(_page(p, versions, raw) for p in doc.pages), raw, doc.sha256, doc.media_type,
+                          doc.original_file)
 
 
 def _full(s, document_id: int) -> Document | None:

@@ -102,6 +102,7 @@ class ExportDocument:
     raw: bool = False  # True: the OCR as read, no reviewer's versions
     sha256: str | None = None
     media_type: str | None = None
+    original_key: str | None = None  # file-store key of the deposited file's bytes
 
 
 @dataclass(frozen=True)

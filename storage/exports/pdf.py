@@ -5,6 +5,9 @@ without re-encoding), under an invisible text layer (render mode 3) that fpdf2 w
 embedded subset of FreeSans (it has every Vietnamese letter); pikepdf lays the text over the
 image as a form, writes the Dublin Core XMP from the record and the sRGB output intent.
 
+A born-digital page (its text read from the deposited PDF's text layer) is the deposited page
+itself, copied by pikepdf with its own text layer: see `storage.exports.born_digital`.
+
 Each word is drawn at its box: font size from the line's height, stretched horizontally so the
 word spans its box, on the line's baseline, so a selection or a search hit lands on the word.
 """
@@ -21,6 +24,7 @@ from fpdf import FPDF
 from fpdf.enums import TextMode
 from PIL import Image, ImageCms
 
+from . import born_digital
 from .dc import dc_fields
 from .model import ExportDocument, ExportPage
 
@@ -69,13 +73,16 @@ def _image_pdf(image: bytes, dpi: int) -> bytes:
         return img2pdf.convert(buf.getvalue(), layout_fun=layout)
 
 
-def _text_layer(pages: list[PdfPageInput], sizes: list[tuple[float, float]], font: str) -> bytes:
+def _text_layer(pages: list[PdfPageInput], sizes: list[tuple[float, float]], kept: list[bool],
+                font: str) -> bytes:
     pdf = FPDF(unit="pt")
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
     pdf.add_font("body", "", font)
-    for item, (w_pt, h_pt) in zip(pages, sizes, strict=False):
+    for item, (w_pt, h_pt), own in zip(pages, sizes, kept, strict=True):
         pdf.add_page(format=(w_pt, h_pt))
+        if own:
+            continue  # the deposited page keeps its own text layer
         k = 72.0 / item.dpi
         visible = item.image is None  # a plain text file: show the text itself
         pdf.text_mode = TextMode.FILL if visible else TextMode.INVISIBLE
@@ -98,7 +105,7 @@ def _text_layer(pages: list[PdfPageInput], sizes: list[tuple[float, float]], fon
     return bytes(pdf.output())
 
 
-def _metadata(pdf: pikepdf.Pdf, doc: ExportDocument) -> None:
+def _metadata(pdf: pikepdf.Pdf, doc: ExportDocument, note: str | None) -> None:
     fields = dc_fields(doc)
     bags: dict[str, set[str]] = {}
     with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
@@ -117,20 +124,31 @@ def _metadata(pdf: pikepdf.Pdf, doc: ExportDocument) -> None:
         for name, values in bags.items():
             meta[f"dc:{name}"] = values
         meta["dc:format"] = "application/pdf"
+        if note:
+            meta["dc:description"] = note
         meta["xmp:CreatorTool"] = "archive-ingest"
         meta["pdf:Producer"] = f"archive-ingest (img2pdf {img2pdf.__version__}, pikepdf {pikepdf.__version__})"
         meta["pdfaid:part"] = "2"
         meta["pdfaid:conformance"] = "B"
 
 
-def searchable_pdf(doc: ExportDocument, pages: list[PdfPageInput]) -> bytes:
+def searchable_pdf(doc: ExportDocument, pages: list[PdfPageInput], original: bytes | None = None) -> bytes:
+    """The document's PDF. ``original``: the deposited file's bytes, whose pages replace the
+    rendering of the born-digital pages (text read from its text layer)."""
     if not pages:
         raise PdfExportError(f"document {doc.id} has no pages to export")
     out = pikepdf.new()
-    sizes = []
-    sources = []  # pages copied from another Pdf read their streams from it until `out` is saved
+    sizes, kept = [], []
+    deposited = born_digital.open_original(original)
+    sources = [deposited] if deposited is not None else []  # copied pages read their streams from these
     for item in pages:
-        if item.image is not None:
+        own = born_digital.original_page(deposited, item.page)
+        kept.append(own is not None)
+        if own is not None:
+            out.pages.append(own)
+            born_digital.clean_copied_page(out.pages[-1])
+            sizes.append(born_digital.page_size(out.pages[-1]))
+        elif item.image is not None:
             single = pikepdf.open(io.BytesIO(_image_pdf(item.image, item.dpi)))
             sources.append(single)
             out.pages.extend(single.pages)
@@ -141,20 +159,23 @@ def searchable_pdf(doc: ExportDocument, pages: list[PdfPageInput]) -> bytes:
             h = max(item.page.height, 1) * 72.0 / item.dpi
             out.add_blank_page(page_size=(w, h))
             sizes.append((w, h))
-    text = pikepdf.open(io.BytesIO(_text_layer(pages, sizes, font_path())))
+    text = pikepdf.open(io.BytesIO(_text_layer(pages, sizes, kept, font_path())))
     sources.append(text)
-    for page, layer in zip(out.pages, text.pages, strict=False):
-        # pikepdf's _page.pyi omits rect's default (None: the whole page, as _methods.py defines it)
-        page.add_overlay(out.copy_foreign(layer.as_form_xobject()))  # type: ignore[call-arg]
+    for page, layer, deposited_page in zip(out.pages, text.pages, kept, strict=True):
+        if not deposited_page:
+            # pikepdf's _page.pyi omits rect's default (None: the whole page, as _methods.py defines it)
+            page.add_overlay(out.copy_foreign(layer.as_form_xobject()))  # type: ignore[call-arg]
     icc = out.make_stream(srgb_profile())
     icc["/N"] = 3
     out.Root.OutputIntents = pikepdf.Array([pikepdf.Dictionary(
         Type=pikepdf.Name.OutputIntent, S=pikepdf.Name.GTS_PDFA1, OutputConditionIdentifier="sRGB",
         Info="sRGB IEC61966-2.1", DestOutputProfile=icc)])
-    _metadata(out, doc)
+    _metadata(out, doc, born_digital.layer_note([p.page for p in pages], kept, doc.raw))
     buf = io.BytesIO()
     try:
-        out.save(buf, deterministic_id=True)
+        # the copied pages may use what their PDF version allows; PDF/A-2 is PDF 1.7 at most
+        version = min(deposited.pdf_version, "1.7") if deposited is not None else ""
+        out.save(buf, deterministic_id=True, min_version=version)
     finally:
         for src in sources:
             src.close()
