@@ -12,6 +12,7 @@ from . import ocr
 from .model import PageText, Step
 from .paragraphs import rebuild_passages
 from .preprocess import preprocess, to_gray
+from .linereads import reread_lines
 from .readings import ink_coverage, make_reading, map_boxes
 from .sources import SourcePage
 
@@ -164,11 +165,17 @@ def choose_reading(image: Image.Image, prep, psm: int, lines, options: PageOptio
     if prep.rotation == 0:
         readings.append(make_reading("raw", 3, _raw_reading(image, prep, options), options.lang))
     best = max(readings, key=lambda r: r.score)
-    return best.psm, best.lines, Step("reading", {
-        "chosen": best.name, "reason": f"first reading doubtful ({'; '.join(doubts)}); best score of "
-                                        f"{len(readings)} readings",
+    chosen, lines = best.name, best.lines
+    lines_step: dict = {}
+    if psm != 3:  # one column (ocr.choose_psm): its text lines span the page, so they can be cut out
+        lines, lines_step = reread_lines(prep.image, best.lines, lang=options.lang, timeout=options.ocr_timeout,
+                                         tessdata_dir=options.tessdata_dir)
+        chosen = f"{best.name}+lines" if lines_step["replaced"] or lines_step["left_out"] else best.name
+    return best.psm, lines, Step("reading", {
+        "chosen": chosen, "reason": f"first reading doubtful ({'; '.join(doubts)}); best score of "
+                                    f"{len(readings)} readings" + (", doubtful lines re-read alone" if lines_step else ""),
         "coverage": round(coverage, 3) if coverage is not None else None,
-        "candidates": [r.summary() for r in readings]})
+        "candidates": [r.summary() for r in readings], "lines": lines_step})
 
 
 def _raw_reading(image: Image.Image, prep, options: PageOptions):
