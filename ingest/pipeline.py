@@ -12,7 +12,7 @@ from . import ocr
 from .model import PageText, Step
 from .paragraphs import rebuild_passages
 from .preprocess import preprocess, to_gray
-from .linereads import reread_lines
+from .linereads import reread_lines, reread_weak_lines
 from .readings import ink_coverage, make_reading, map_boxes
 from .sources import SourcePage
 
@@ -150,9 +150,12 @@ def choose_reading(image: Image.Image, prep, psm: int, lines, options: PageOptio
         (f"ink covered {coverage or 0:.0%} < {DOUBTFUL_COVERAGE:.0%}",
          coverage is not None and coverage < DOUBTFUL_COVERAGE)) if bad]
     if not doubts:
-        return psm, lines, Step("reading", {"chosen": "first", "reason": "first reading sound",
+        lines, weak = reread_weak_lines(prep.image, lines, lang=options.lang, timeout=options.ocr_timeout,
+                                        tessdata_dir=options.tessdata_dir)
+        return psm, lines, Step("reading", {"chosen": "first+lines" if weak["replaced"] else "first",
+                                            "reason": "first reading sound",
                                             "coverage": round(coverage, 3) if coverage is not None else None,
-                                            "candidates": [first.summary()]})
+                                            "candidates": [first.summary()], "lines": weak})
     readings = [first]
     read = lambda image, p: ocr.read_words(image, lang=options.lang, psm=p, timeout=options.ocr_timeout,  # noqa: E731
                                            tessdata_dir=options.tessdata_dir)
