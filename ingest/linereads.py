@@ -61,7 +61,8 @@ def find_bands(binary: np.ndarray, lines: tuple[Line, ...]) -> list[Band]:
     out = []
     for i, y in enumerate(peaks):
         near = [g for g in (gaps[i - 1] if i else None, gaps[i] if i < len(gaps) else None) if g is not None]
-        out.append(Band(int(y), float(min(near) / 2 if near else size), tuple(sorted(mine[i], key=lambda w: w.bbox[0]))))
+        ordered = tuple(sorted(mine[i], key=lambda w: w.bbox[0]))
+        out.append(Band(int(y), float(min(near) / 2 if near else size), ordered))
     return out
 
 

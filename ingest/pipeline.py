@@ -9,10 +9,10 @@ import numpy as np
 from PIL import Image
 
 from . import ocr
+from .linereads import reread_lines, reread_weak_lines
 from .model import PageText, Step
 from .paragraphs import rebuild_passages
 from .preprocess import preprocess, to_gray
-from .linereads import reread_lines, reread_weak_lines
 from .readings import ink_coverage, make_reading, map_boxes
 from .sources import SourcePage
 
@@ -174,9 +174,10 @@ def choose_reading(image: Image.Image, prep, psm: int, lines, options: PageOptio
         lines, lines_step = reread_lines(prep.image, best.lines, lang=options.lang, timeout=options.ocr_timeout,
                                          tessdata_dir=options.tessdata_dir)
         chosen = f"{best.name}+lines" if lines_step["replaced"] or lines_step["left_out"] else best.name
+    also = ", doubtful lines re-read alone" if lines_step else ""
     return best.psm, lines, Step("reading", {
         "chosen": chosen, "reason": f"first reading doubtful ({'; '.join(doubts)}); best score of "
-                                    f"{len(readings)} readings" + (", doubtful lines re-read alone" if lines_step else ""),
+                                    f"{len(readings)} readings{also}",
         "coverage": round(coverage, 3) if coverage is not None else None,
         "candidates": [r.summary() for r in readings], "lines": lines_step})
 
