@@ -87,9 +87,10 @@ def read_raw(image: Path, lang: str) -> dict:
     return {"text": text, "cpu_s": round(cpu, 2)}
 
 
-def read_ocrmypdf(cmd: str, image: Path, lang: str, timeout: float = 300) -> dict:
-    """OCRmyPDF on one page; a run that hangs (seen once here: its threads deadlocked on a futex with
-    no child left) is killed after ``timeout`` seconds and tried once more."""
+def read_ocrmypdf(cmd: str, image: Path, lang: str, timeout: float = 1200) -> dict:
+    """OCRmyPDF on one page; a run that hangs is killed after ``timeout`` seconds and tried once more.
+    Runs 'hung' here at 240 s were slow, not stuck: at load 12-24 on 2 cores one page took up to 8
+    minutes of wall time for 10-20 s of CPU (its threads wait on a futex while its Tesseract runs)."""
     for _ in range(2):
         with tempfile.TemporaryDirectory(prefix="real-bench-") as tmp:
             pdf = wrap_pdf([image], Path(tmp) / "page.pdf")
@@ -282,6 +283,25 @@ def checks(real: list[dict]) -> list[str]:
     return lines
 
 
+def merge_parts() -> str:
+    """One report from the parts run separately (three processes at once on a loaded machine)."""
+    parts = {p: json.loads((CACHE.parent / f"real-{p}.json").read_text(encoding="utf-8"))
+             for p in ("report", "tune", "generated") if (CACHE.parent / f"real-{p}.json").exists()}
+    real = sorted((r for p in ("report", "tune") if p in parts for r in parts[p]["real"]), key=lambda r: r["page"])
+    for row in real:  # OCRmyPDF measured one page at a time after the part ran
+        cached = CACHE / f"{row['page'].replace('/', '-')}.ocrmypdf.json"
+        if "ocrmypdf" not in row and cached.exists():
+            value = json.loads(cached.read_text(encoding="utf-8"))
+            folder, stem = row["page"].split("/")
+            row["ocrmypdf"] = real_score(value["text"], (DATA / folder / f"{stem}.gt.txt").read_text("utf-8")).as_dict()
+            row["ocrmypdf_cpu_s"] = value["cpu_s"]
+    stamps = [part["stamp"] for part in parts.values()]
+    stamp = {"measured": min(s["measured"] for s in stamps),
+             "command": "; ".join(s["command"] for s in stamps) + " (at once); then --merge",
+             "machine": stamps[0]["machine"], "load": stamps[0]["load"]}
+    return render(real, parts.get("generated", {}).get("generated", []), stamp)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pages", help="comma-separated real pages (e.g. czech/005,danish/002)")
@@ -291,7 +311,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-ocrmypdf", action="store_true", help="OCRmyPDF only where its reading is cached")
     ap.add_argument("--per-level", type=int, default=4, help="generated pages per level (RESULTS.md used 4)")
     ap.add_argument("--out", type=Path, help="also write the markdown report here")
+    ap.add_argument("--merge", action="store_true",
+                    help="render the parts saved by earlier runs (--set report, --set tune, --generated-only) as one "
+                         "report, with OCRmyPDF readings cached since")
     args = ap.parse_args(argv)
+    if args.merge:
+        text = merge_parts()
+        print(text)
+        if args.out:
+            args.out.write_text(text, encoding="utf-8")
+        return
     import datetime
 
     stamp = {"measured": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
