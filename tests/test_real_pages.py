@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not DATA.is_dir() or not {"ces", "dan"} <= avail
                                 reason="needs ../shared/data/typewritten-ehri and tesseract-ocr-ces/-dan")
 
 # page -> (CER bound, page reading expected to win); measured (bench.real_bench, 2026-12-03 13:00 UTC):
-# danish/002 1.54%, czech/004 8.6% (11.82% before doubtful lines were re-read alone), czech/011 (raw
+# danish/002 1.54%, czech/004 8.58% (11.82% before doubtful lines were re-read alone), czech/011 (raw
 # Tesseract collapses: 87%) 11.0%
 BOUNDS = {"danish/002": (0.025, "first"), "czech/004": (0.11, "psm6_thinned"), "czech/011": (0.13, "psm6_thinned")}
 
