@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from . import ocr
+from .linereads import reread_lines, reread_weak_lines
 from .model import PageText, Step
 from .paragraphs import rebuild_passages
 from .preprocess import preprocess, to_gray
@@ -149,9 +150,12 @@ def choose_reading(image: Image.Image, prep, psm: int, lines, options: PageOptio
         (f"ink covered {coverage or 0:.0%} < {DOUBTFUL_COVERAGE:.0%}",
          coverage is not None and coverage < DOUBTFUL_COVERAGE)) if bad]
     if not doubts:
-        return psm, lines, Step("reading", {"chosen": "first", "reason": "first reading sound",
+        lines, weak = reread_weak_lines(prep.image, lines, lang=options.lang, timeout=options.ocr_timeout,
+                                        tessdata_dir=options.tessdata_dir)
+        return psm, lines, Step("reading", {"chosen": "first+lines" if weak["replaced"] else "first",
+                                            "reason": "first reading sound",
                                             "coverage": round(coverage, 3) if coverage is not None else None,
-                                            "candidates": [first.summary()]})
+                                            "candidates": [first.summary()], "lines": weak})
     readings = [first]
     read = lambda image, p: ocr.read_words(image, lang=options.lang, psm=p, timeout=options.ocr_timeout,  # noqa: E731
                                            tessdata_dir=options.tessdata_dir)
@@ -164,11 +168,18 @@ def choose_reading(image: Image.Image, prep, psm: int, lines, options: PageOptio
     if prep.rotation == 0:
         readings.append(make_reading("raw", 3, _raw_reading(image, prep, options), options.lang))
     best = max(readings, key=lambda r: r.score)
-    return best.psm, best.lines, Step("reading", {
-        "chosen": best.name, "reason": f"first reading doubtful ({'; '.join(doubts)}); best score of "
-                                        f"{len(readings)} readings",
+    chosen, lines = best.name, best.lines
+    lines_step: dict = {}
+    if psm != 3:  # one column (ocr.choose_psm): its text lines span the page, so they can be cut out
+        lines, lines_step = reread_lines(prep.image, best.lines, lang=options.lang, timeout=options.ocr_timeout,
+                                         tessdata_dir=options.tessdata_dir)
+        chosen = f"{best.name}+lines" if lines_step["replaced"] or lines_step["left_out"] else best.name
+    also = ", doubtful lines re-read alone" if lines_step else ""
+    return best.psm, lines, Step("reading", {
+        "chosen": chosen, "reason": f"first reading doubtful ({'; '.join(doubts)}); best score of "
+                                    f"{len(readings)} readings{also}",
         "coverage": round(coverage, 3) if coverage is not None else None,
-        "candidates": [r.summary() for r in readings]})
+        "candidates": [r.summary() for r in readings], "lines": lines_step})
 
 
 def _raw_reading(image: Image.Image, prep, options: PageOptions):

@@ -17,8 +17,10 @@ from ingest.pipeline import PageOptions, ocr_page
 pytestmark = pytest.mark.skipif(not DATA.is_dir() or not {"ces", "dan"} <= available_languages(),
                                 reason="needs ../shared/data/typewritten-ehri and tesseract-ocr-ces/-dan")
 
-# page -> (CER bound, reading expected to win)
-BOUNDS = {"danish/002": (0.025, "first"), "czech/004": (0.15, "psm6_thinned")}  # measured 1.54%, 11.82%
+# page -> (CER bound, page reading expected to win); measured (bench.real_bench, 2026-12-03 13:00 UTC):
+# danish/002 1.54%, czech/004 8.58% (11.82% before doubtful lines were re-read alone), czech/011 (raw
+# Tesseract collapses: 87%) 11.0%
+BOUNDS = {"danish/002": (0.025, "first"), "czech/004": (0.11, "psm6_thinned"), "czech/011": (0.13, "psm6_thinned")}
 
 
 @pytest.mark.parametrize("name", sorted(BOUNDS))
@@ -34,7 +36,9 @@ def test_real_page_reads_within_its_bound(name):
     cer = real_score("\n".join(line.text for line in page.lines), truth).cer
     assert cer <= bound, f"{name}: CER {cer:.2%} > {bound:.0%}"
     step = next(s for s in page.steps if s.name == "reading")
-    assert step.params["chosen"] == winner and step.params["reason"], step.params
+    assert step.params["chosen"].split("+")[0] == winner and step.params["reason"], step.params
+    if winner != "first":  # a doubtful page: its doubtful lines were re-read alone, and that is recorded
+        assert step.params["lines"]["reread"] > 0 and step.params["lines"]["bands"] > 20, step.params["lines"]
     # boxes are in the stored image's pixels: inside it, and on ink (Otsu's ink of the stored image)
     image = reading.preprocessed
     ink = image <= cv2.threshold(image, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0]
