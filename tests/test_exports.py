@@ -204,7 +204,7 @@ def test_born_digital_page_keeps_the_deposited_text_layer(corpus):
     import pdfplumber
     import pikepdf
 
-    from tests.conftest import EXAMPLES
+    from tests.helpers import EXAMPLES
 
     settings, store, ids, fixed, ocr = corpus
     en = ids["cable-417-en.pdf"]

@@ -205,7 +205,7 @@ def test_search_box_language_filter_finds_the_translated_passage(site, browser):
 def test_born_digital_record_downloads_with_its_own_text_layer(site, browser, tmp_path):
     import pdfplumber
 
-    from tests.conftest import EXAMPLES
+    from tests.helpers import EXAMPLES
 
     context, page = login(browser, site, "sam")
     en = site["ids"]["cable-417-en.pdf"]
