@@ -112,10 +112,10 @@ def _adopt_stdio(fds: list[int]) -> None:
 
     def stream(fd: int, mode: str) -> io.TextIOWrapper:
         tty = os.isatty(fd)
-        raw = open(fd, mode + "b", buffering=0, closefd=False)  # noqa: SIM115 - lives as sys.std*
-        return io.TextIOWrapper(io.BufferedReader(raw) if mode == "r" else io.BufferedWriter(raw), encoding="utf-8",
-                                errors="backslashreplace", line_buffering=tty or fd == 2,
-                                write_through=fd == 2)
+        raw = io.FileIO(fd, mode, closefd=False)
+        buffered = io.BufferedReader(raw) if mode == "r" else io.BufferedWriter(raw)
+        return io.TextIOWrapper(buffered, encoding="utf-8", errors="backslashreplace",
+                                line_buffering=tty or fd == 2, write_through=fd == 2)
 
     sys.stdin, sys.stdout, sys.stderr = stream(0, "r"), stream(1, "w"), stream(2, "w")
     import logging
