@@ -165,8 +165,17 @@ def measured(cmd: list[str], env: dict, cwd: Path, what: str, pages: int, home: 
 
 
 def _jobs(worker: psutil.Process) -> list[psutil.Process]:
+    """The worker's forked jobs, finished (zombies, their CPU not yet added to the worker's) or not."""
+    def job(c: psutil.Process) -> bool:
+        try:
+            return "flows.local_server" not in " ".join(c.cmdline())
+        except psutil.ZombieProcess:
+            return True
+        except psutil.Error:
+            return False
+
     try:
-        return [c for c in worker.children() if "flows.local_server" not in " ".join(c.cmdline())]
+        return [c for c in worker.children() if job(c)]
     except psutil.Error:
         return []
 
