@@ -63,8 +63,9 @@ class Measure:
     peak_pss_mb: float = 0.0  # summed PSS: each shared page counted once, the tree's real memory
 
     def row(self) -> str:
+        pss = f"{self.peak_pss_mb:>9.0f}" if self.peak_pss_mb else f"{'-':>9}"  # Tesseract alone: RSS
         return (f"{self.what:<22} {self.pages:>5} {self.wall_s:>8.1f} {self.cpu_s:>8.1f} {self.peak_rss_mb:>9.0f} "
-                f"{self.peak_pss_mb:>9.0f} {self.load:>6.2f}" + (f"  exit {self.exit}" if self.exit else ""))
+                f"{pss} {self.load:>6.2f}" + (f"  exit {self.exit}" if self.exit else ""))
 
 
 HEADER = f"{'':<22} {'pages':>5} {'wall s':>8} {'CPU s':>8} {'RSS MB':>9} {'PSS MB':>9} {'load':>6}"

@@ -101,7 +101,9 @@ def spawn(p: dict[str, Path]) -> int:
         proc = subprocess.Popen([sys.executable, "-m", "flows.worker", str(p["socket"]), str(p["pid"])],
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=str(CODE_ROOT),
                                 env={**os.environ, "PYTHONPATH": os.pathsep.join(
-                                    [str(CODE_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])},
+                                    [str(CODE_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+                                     # few malloc arenas for the page threads of its forks, as the server
+                                     "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")},
                                 start_new_session=True)
     p["pid"].write_text(str(proc.pid))
     return proc.pid
