@@ -97,11 +97,11 @@ def worker_pid(p: dict[str, Path]) -> int | None:
 def spawn(p: dict[str, Path]) -> int:
     """Start the worker detached (its own session: a Ctrl-C of this command does not reach it)."""
     p["socket"].unlink(missing_ok=True)
+    path = dict.fromkeys([str(CODE_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
     with open(p["log"], "ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", "flows.worker", str(p["socket"]), str(p["pid"])],
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=str(CODE_ROOT),
-                                env={**os.environ, "PYTHONPATH": os.pathsep.join(
-                                    [str(CODE_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+                                env={**os.environ, "PYTHONPATH": os.pathsep.join(path),
                                      # few malloc arenas for the page threads of its forks, as the server
                                      "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")},
                                 start_new_session=True)
