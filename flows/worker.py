@@ -65,19 +65,54 @@ def preload() -> None:
     gc.freeze()  # a child's collections then leave the shared pages unwritten
 
 
-def start_server() -> None:
-    """The local Prefect server, started now so it boots while this process imports (a first
-    command otherwise waits for both, one after the other)."""
+def start_server(listener: socket.socket) -> None:
+    """The local Prefect server, forked now: it boots while this process imports the rest, and
+    shares the 160 MB of Prefect's server modules imported here (a server of its own started
+    from scratch held about 250 MB)."""
     try:
         from ingest.settings import load_settings
 
         from .local_server import configured_url, ensure
 
         if configured_url() is None:
-            ensure(load_settings().prefect_server_idle)
+            import prefect.server.api.server  # noqa: F401 - before the fork: shared, not imported twice
+
+            ensure(load_settings().prefect_server_idle, spawn=lambda home, idle: _fork_server(home, idle, listener))
             os.environ.pop("PREFECT_API_URL", None)  # each command's own environment decides
     except Exception as exc:  # noqa: BLE001 - the command reports a real failure itself
         print(f"local Prefect server not started early: {exc}", file=sys.stderr)
+
+
+def _fork_server(home: Path, idle: int, listener: socket.socket):
+    from .local_server import LOG_FILE, ServerInfo, _free_port, serve
+
+    port = _free_port()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the server: detached as flows.local_server's own launch would be
+        try:
+            listener.close()
+            os.setsid()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            log = os.open(home / LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.dup2(log, 1)
+            os.dup2(log, 2)
+            os.chdir(home)
+            os.environ.update({"PREFECT_UI_ENABLED": "0", "PREFECT_SERVER_UI_ENABLED": "false",
+                               "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
+            os.environ.pop("PREFECT_API_URL", None)
+            from prefect.context import refresh_global_settings_context
+
+            refresh_global_settings_context()
+            serve(port, idle)
+        except BaseException:  # noqa: BLE001 - into the server's log, as a launched server's would
+            traceback.print_exc()
+        finally:
+            os._exit(0)
+    return ServerInfo(pid, port, f"http://127.0.0.1:{port}/api", time.time())
 
 
 def idle_seconds() -> int:
@@ -212,7 +247,7 @@ def serve(sock_path: Path, pid_path: Path) -> None:
     listener.listen(64)
     stopping = [False]
     signal.signal(signal.SIGTERM, lambda *_: stopping.__setitem__(0, True))
-    start_server()
+    start_server(listener)
     preload()
     idle = idle_seconds()
     children: set[int] = set()
