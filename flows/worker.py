@@ -255,7 +255,7 @@ def serve(sock_path: Path, pid_path: Path) -> None:
     listener.settimeout(1.0)
     try:
         while not stopping[0]:
-            while children:
+            while True:  # finished jobs, and a forked server that stopped itself when idle
                 try:
                     pid, _status = os.waitpid(-1, os.WNOHANG)
                 except ChildProcessError:
@@ -263,8 +263,9 @@ def serve(sock_path: Path, pid_path: Path) -> None:
                     break
                 if not pid:
                     break
-                children.discard(pid)
-                last = time.monotonic()
+                if pid in children:
+                    children.discard(pid)
+                    last = time.monotonic()
             if not children and time.monotonic() - last > idle:
                 break
             try:
