@@ -168,11 +168,12 @@ def _job(conn: socket.socket, argv: list[str], pid: int | None, p: dict[str, Pat
     child: list[int] = []
 
     def forward(signum, _frame):  # Ctrl-C and kill reach the child as they would the command
-        if child:
-            try:
-                os.killpg(child[0], signum)  # the child leads its group, Tesseract included
-            except ProcessLookupError:
-                pass
+        if not child:  # not started yet: stop here; a child started later sees this end closed
+            raise KeyboardInterrupt
+        try:
+            os.killpg(child[0], signum)  # the child leads its group, Tesseract included
+        except ProcessLookupError:
+            pass
 
     restore = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
@@ -209,7 +210,11 @@ def run(argv: list[str]) -> int | None:
             if conn is None:
                 return None
         with conn:
-            code = _job(conn, argv, pid, p)
+            try:
+                code = _job(conn, argv, pid, p)
+            except KeyboardInterrupt:
+                print("Aborted!", file=sys.stderr)  # as the command run in-process says
+                return 1
         if code != STALE:
             return code
     return None
