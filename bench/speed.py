@@ -1,22 +1,27 @@
 """Speed, side by side in one run: raw Tesseract, OCRmyPDF and `archive-ingest ingest`.
 
-    python -m bench.speed                          # 1, 6 and 100 pages; first and second command
-    python -m bench.speed --pages 1,6 --no-ocrmypdf   # a quick run
-    python -m bench.speed --pages '' --no-first --rss-pages 300  # peak memory on a 300-page scanned PDF
-    python -m bench.speed --pages 100,400             # t(400)/t(100)
+    python -m bench.speed      # everything below: about 50 min on an idle 2-core machine
+    python -m bench.speed --pages 1,6 --no-ocrmypdf --rss-pages 0 --scale 0   # a quick run (2 min)
+    python -m bench.speed --pages '' --no-first --scale 0            # peak memory, 300-page PDF only
+    python -m bench.speed --pages 100 --no-ocrmypdf --rss-pages 0 --no-first  # t(400)/t(100) only
 
 Pages: distinct generated Vietnamese typewritten pages (bench.pagegen via bench.ocr_bench's pool,
-each file with its own PNG text chunk so no two share a sha256). For each page count:
-  tesseract - `tesseract PAGE stdout -l vie`, one process a core at a time (OMP_THREAD_LIMIT=1);
-              the floor is its CPU seconds / cores
-  ocrmypdf  - OCRmyPDF (`make bench` puts it in .venv-ocrmypdf) on the same pages as one PDF
-  pipeline  - `archive-ingest ingest FOLDER --lang vie` into one benchmark database, the local
-              Prefect server already running (a "second command")
-each with wall seconds, CPU seconds of the command and every process it waited for (wait4), and
-the peak RSS of its process tree (psutil, every 0.1 s). The pipeline's CPU and memory also count
-the detached local Prefect server it talks to (its CPU during the command, its RSS at the peak).
-First and second command: a one-page ingest with a fresh HOME (no Prefect database, no server:
-a fresh machine), then another page with the same HOME.
+each file with its own PNG text chunk so no two share a sha256).
+  first/second - a one-page ingest with a fresh HOME (no Prefect database, no server, no worker:
+                 a fresh machine), then another page with the same HOME; each beside `tesseract`
+                 on its page
+  tesseract    - `tesseract PAGE stdout -l vie`, one process a core at a time (OMP_THREAD_LIMIT=1);
+                 the floor is its CPU seconds / cores
+  ocrmypdf     - OCRmyPDF (`make bench` puts it in .venv-ocrmypdf) on the same pages as one PDF
+  pipeline     - `archive-ingest ingest FOLDER --lang vie` into one benchmark database, the local
+                 Prefect server and the ingest worker already running (a "second command"), on
+                 1, 6 and 100 pages (--pages), then on 400 (--scale): t(400)/t(100)
+  one PDF      - one 300-page scanned PDF (--rss-pages): peak memory
+Each with wall seconds; CPU seconds of the command and every process it waited for (wait4), plus
+for the pipeline the CPU of its job in the ingest worker (a fork the worker reaps) and of the local
+Prefect server meanwhile; and the peak memory of the command's tree with the worker's and the
+server's, sampled every 0.1 s, as summed RSS and as summed PSS (a page shared by the worker and its
+forked job counted once: the tree's real memory, the figure for the 500 MB target).
 The machine's load average is printed with each figure: on a shared machine compare CPU seconds.
 """
 
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import io
 import json
 import os
 import subprocess
@@ -34,16 +40,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psutil
-
-import io
-
 from PIL import Image
 
 from bench.ocr_bench import CORES, RESULTS, _png_copy, ocrmypdf_cmd, vie_pool, wrap_pdf
 
-EXE = Path(sys.executable).with_name("archive-ingest")
+ROOT = Path(__file__).resolve().parent.parent
+# `archive-ingest` is flows.launcher:main; run as a module so the figures hold before a reinstall
+EXE = [sys.executable, "-m", "flows.launcher"]
 BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("ARCHIVE_", "PREFECT_"))}
-BASE_ENV["OMP_THREAD_LIMIT"] = "1"
+BASE_ENV.update({"OMP_THREAD_LIMIT": "1", "PYTHONPATH": str(ROOT)})
 
 
 @dataclass
@@ -52,13 +57,18 @@ class Measure:
     pages: int
     wall_s: float
     cpu_s: float
-    peak_rss_mb: float
+    peak_rss_mb: float  # summed RSS of the tree: pages a fork shares are counted in every process
     load: float  # 1-minute load average when it ended
     exit: int = 0
+    peak_pss_mb: float = 0.0  # summed PSS: each shared page counted once, the tree's real memory
 
     def row(self) -> str:
+        pss = f"{self.peak_pss_mb:>9.0f}" if self.peak_pss_mb else f"{'-':>9}"  # Tesseract alone: RSS
         return (f"{self.what:<22} {self.pages:>5} {self.wall_s:>8.1f} {self.cpu_s:>8.1f} {self.peak_rss_mb:>9.0f} "
-                f"{self.load:>6.2f}" + (f"  exit {self.exit}" if self.exit else ""))
+                f"{pss} {self.load:>6.2f}" + (f"  exit {self.exit}" if self.exit else ""))
+
+
+HEADER = f"{'':<22} {'pages':>5} {'wall s':>8} {'CPU s':>8} {'RSS MB':>9} {'PSS MB':>9} {'load':>6}"
 
 
 def _server_process(home: Path) -> psutil.Process | None:
@@ -69,28 +79,68 @@ def _server_process(home: Path) -> psutil.Process | None:
         return None
 
 
-def _tree_rss(root: psutil.Process, extra: psutil.Process | None) -> int:
-    total = 0
-    own = root.cmdline()
-    for p in [root, *root.children(recursive=True), *([extra] if extra else [])]:
+def _worker_process(env: dict) -> psutil.Process | None:
+    """The resident ingest worker of this environment (flows.launcher): the command's child runs
+    there, a fork of it, so its CPU and memory are the command's."""
+    from flows import launcher
+
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        pid = launcher.worker_pid(launcher.paths())
+        return psutil.Process(pid) if pid else None
+    except (OSError, psutil.Error):
+        return None
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _cpu(p: psutil.Process | None, children: bool) -> float:
+    """CPU seconds of a process, with those of the children it reaped (the worker's forked jobs)."""
+    try:
+        t = p.cpu_times() if p else None
+    except psutil.Error:
+        return 0.0
+    if t is None:
+        return 0.0
+    return t.user + t.system + ((t.children_user + t.children_system) if children else 0.0)
+
+
+def _tree_memory(procs: list[psutil.Process | None]) -> tuple[int, int]:
+    """Summed RSS and PSS of these processes and all their descendants, each process once."""
+    seen: dict[int, psutil.Process] = {}
+    for p in procs:
+        if p is None:
+            continue
         try:
-            if p.pid != root.pid and p.cmdline() == own:
-                continue  # forked to start Tesseract, not yet exec'd: the command's own pages, counted once
-            total += p.memory_info().rss
+            for q in [p, *p.children(recursive=True)]:
+                seen[q.pid] = q
         except psutil.Error:
             pass
-    return total
+    rss = pss = 0
+    for q in seen.values():
+        try:
+            m = q.memory_full_info()
+            rss += m.rss
+            pss += m.pss
+        except psutil.Error:
+            pass
+    return rss, pss
 
 
 def measured(cmd: list[str], env: dict, cwd: Path, what: str, pages: int, home: Path | None = None) -> Measure:
-    """Run a command to its end: wall, CPU (itself and what it waited for, plus the local Prefect
-    server's CPU meanwhile when `home` is given) and the peak RSS of its tree (and that server)."""
+    """Run a command to its end: wall, CPU (itself and what it waited for; with `home`, also the
+    ingest worker's job and the local Prefect server's CPU meanwhile) and the peak memory of its
+    tree, the worker's and the server's."""
     server = _server_process(home) if home else None
-    server_cpu0 = sum(server.cpu_times()[:2]) if server else 0.0
+    worker = _worker_process(env) if home else None
+    cpu0 = _cpu(server, False) + _cpu(worker, True)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     root = psutil.Process(proc.pid)
-    peak = 0
+    peak = peak_pss = 0
     status = usage = None
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -98,21 +148,37 @@ def measured(cmd: list[str], env: dict, cwd: Path, what: str, pages: int, home: 
             break
         if home and server is None:
             server = _server_process(home)  # the first command starts it
-        try:
-            peak = max(peak, _tree_rss(root, server))
-        except psutil.Error:
-            pass
+        if home and worker is None:
+            worker = _worker_process(env)  # ... and the worker
+        rss, pss = _tree_memory([root, worker, server])
+        peak, peak_pss = max(peak, rss), max(peak_pss, pss)
         time.sleep(0.1)
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
     cpu = usage.ru_utime + usage.ru_stime
-    if server is not None:
-        try:
-            cpu += sum(server.cpu_times()[:2]) - server_cpu0
-        except psutil.Error:
-            pass
+    if worker is not None:  # the worker reaps its finished job within a second
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and _jobs(worker):
+            time.sleep(0.1)
+    cpu += _cpu(server, False) + _cpu(worker, True) - cpu0
     return Measure(what, pages, round(wall, 2), round(cpu, 2), peak / 2**20, round(os.getloadavg()[0], 2),
-                   proc.returncode)
+                   proc.returncode, peak_pss / 2**20)
+
+
+def _jobs(worker: psutil.Process) -> list[psutil.Process]:
+    """The worker's forked jobs, finished (zombies, their CPU not yet added to the worker's) or not."""
+    def job(c: psutil.Process) -> bool:
+        try:
+            return "flows.local_server" not in " ".join(c.cmdline())
+        except psutil.ZombieProcess:
+            return True
+        except psutil.Error:
+            return False
+
+    try:
+        return [c for c in worker.children() if job(c)]
+    except psutil.Error:
+        return []
 
 
 def write_pages(pool, n: int, folder: Path, offset: int) -> list[Path]:
@@ -152,7 +218,7 @@ def ocrmypdf(cmd: str, paths: list[Path], tmp: Path) -> Measure:
 
 
 def ingest(target: Path, env: dict, tmp: Path, what: str, pages: int) -> Measure:
-    return measured([str(EXE), "ingest", str(target), "--lang", "vie", "--collection", "bench"], env, tmp,
+    return measured([*EXE, "ingest", str(target), "--lang", "vie", "--collection", "bench"], env, tmp,
                     what, pages, home=Path(env["HOME"]))
 
 
@@ -167,7 +233,7 @@ def scanned_pdf(pool, n: int, tmp: Path) -> Path:
 
 
 def stop_server(env: dict, tmp: Path) -> None:
-    subprocess.run([str(EXE), "server", "stop"], env=env, cwd=tmp, capture_output=True, timeout=120)
+    subprocess.run([*EXE, "server", "stop"], env=env, cwd=tmp, capture_output=True, timeout=120)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -176,7 +242,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pool", type=int, default=10, help="distinct generated pages to cycle through")
     parser.add_argument("--no-ocrmypdf", action="store_true", help="leave OCRmyPDF out (the slowest part)")
     parser.add_argument("--no-first", action="store_true", help="skip the first/second command measurement")
-    parser.add_argument("--rss-pages", type=int, default=0, help="also peak memory on one scanned PDF of N pages")
+    parser.add_argument("--rss-pages", type=int, default=300,
+                        help="peak memory on one scanned PDF of N pages (0: skip)")
+    parser.add_argument("--scale", type=int, default=400,
+                        help="also the pipeline alone on N pages: t(N)/t(100) (0: skip; needs 100 in --pages)")
     args = parser.parse_args(argv)
     counts = [int(x) for x in args.pages.split(",") if x.strip()]
     ocr_cmd = None if args.no_ocrmypdf else ocrmypdf_cmd()
@@ -194,22 +263,20 @@ def main(argv: list[str] | None = None) -> None:
         offset, rows = 0, []
         try:
             if not args.no_first:
-                one = write_pages(pool, 1, tmp / "first", offset)
-                offset += 1
-                floor = tesseract(one, tmp)
+                floor = tesseract(write_pages(pool, 1, tmp / "first", offset), tmp)
                 first = ingest(tmp / "first", env, tmp, "first command", 1)
-                write_pages(pool, 1, tmp / "second", offset)
-                offset += 1
+                floor2 = tesseract(write_pages(pool, 1, tmp / "second", offset + 1), tmp)
                 second = ingest(tmp / "second", env, tmp, "second command", 1)
-                rows += [floor, first, second]
+                offset += 2
+                rows += [floor, first, floor2, second]
                 results["first_ratio"] = round(first.wall_s / floor.wall_s, 2)
-                results["second_ratio"] = round(second.wall_s / floor.wall_s, 2)
-                print("\n".join(m.row() for m in (floor, first, second)), flush=True)
+                results["second_ratio"] = round(second.wall_s / floor2.wall_s, 2)
+                print("\n".join(m.row() for m in (floor, first, floor2, second)), flush=True)
             for n in counts:
                 folder = tmp / f"pages-{n}"
                 paths = write_pages(pool, n, folder, offset)
                 offset += n
-                if args.no_first and not _server_process(home):  # the rows are "second commands"
+                if not (_server_process(home) and _worker_process(env)):  # the rows are "second commands"
                     write_pages(pool, 1, tmp / f"warm-{n}", offset)
                     offset += 1
                     ingest(tmp / f"warm-{n}", env, tmp, "warm-up", 1)
@@ -222,6 +289,15 @@ def main(argv: list[str] | None = None) -> None:
                 results[f"ratios_{n}"] = {"wall_to_floor": round(p.wall_s / (t.cpu_s / CORES), 2),
                                           "cpu_to_tesseract": round(p.cpu_s / t.cpu_s, 2)}
                 print("\n".join(m.row() for m in group), flush=True)
+            if args.scale and 100 in counts:
+                write_pages(pool, args.scale, tmp / f"pages-{args.scale}", offset)
+                offset += args.scale
+                big = ingest(tmp / f"pages-{args.scale}", env, tmp, "pipeline", args.scale)
+                hundred = next(m for m in rows if m.what == "pipeline" and m.pages == 100)
+                rows.append(big)
+                results["scale"] = {"pages": args.scale, "wall_ratio": round(big.wall_s / hundred.wall_s, 2),
+                                    "cpu_ratio": round(big.cpu_s / hundred.cpu_s, 2)}
+                print(big.row(), flush=True)
             if args.rss_pages:
                 pdf = scanned_pdf(pool, args.rss_pages, tmp)
                 rss = ingest(pdf, env, tmp, "pipeline, one PDF", args.rss_pages)
@@ -230,7 +306,7 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             stop_server(env, tmp)
     results["rows"] = [asdict(m) for m in rows]
-    print(f"\n{'':<22} {'pages':>5} {'wall s':>8} {'CPU s':>8} {'peak MB':>9} {'load':>6}")
+    print("\n" + HEADER)
     for m in rows:
         print(m.row())
     if "first_ratio" in results:
@@ -240,9 +316,13 @@ def main(argv: list[str] | None = None) -> None:
         r = results[f"ratios_{n}"]
         print(f"{n} pages: pipeline wall {r['wall_to_floor']}x the Tesseract floor (CPU / {CORES} cores), "
               f"pipeline CPU {r['cpu_to_tesseract']}x raw Tesseract's")
+    if "scale" in results:
+        sc = results["scale"]
+        print(f"t({sc['pages']})/t(100): wall {sc['wall_ratio']}, CPU {sc['cpu_ratio']} "
+              f"(linear: {sc['pages'] / 100:g})")
     if args.rss_pages:
-        print(f"{rss.pages}-page scanned PDF: peak RSS of the command's process tree and the Prefect server "
-              f"{rss.peak_rss_mb:.0f} MB, {rss.wall_s:.0f} s")
+        print(f"{rss.pages}-page scanned PDF: peak memory of the command, the ingest worker and the Prefect "
+              f"server, PSS {rss.peak_pss_mb:.0f} MB (RSS summed {rss.peak_rss_mb:.0f} MB), {rss.wall_s:.0f} s")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "speed.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
 

@@ -132,7 +132,7 @@ def _spawn(home: Path, idle_seconds: int) -> ServerInfo:
     return ServerInfo(proc.pid, port, f"http://127.0.0.1:{port}/api", time.time())
 
 
-def ensure(idle_seconds: int = 3600) -> tuple[str, ServerInfo | None]:
+def ensure(idle_seconds: int = 3600, spawn=None) -> tuple[str, ServerInfo | None]:
     """The API URL to use, and the server still to wait for (None: configured, or already answering);
     PREFECT_API_URL is set to it. A launched server answers a few seconds later: the caller imports
     Prefect meanwhile, then calls `wait_ready` (about 2 s of a first command saved)."""
@@ -145,7 +145,7 @@ def ensure(idle_seconds: int = 3600) -> tuple[str, ServerInfo | None]:
         if info is not None and _is_server(info.pid):
             pending = None if healthy(info.url) else info  # still starting (its launcher was killed?)
         else:
-            info = pending = _spawn(home, idle_seconds)
+            info = pending = (spawn or _spawn)(home, idle_seconds)  # the ingest worker forks it
             _write_state(home, info)
     os.environ["PREFECT_API_URL"] = info.url
     return info.url, pending
@@ -154,7 +154,8 @@ def ensure(idle_seconds: int = 3600) -> tuple[str, ServerInfo | None]:
 def _is_server(pid: int) -> bool:
     """The pid is alive and is one of our servers (not a process that reused the number)."""
     try:
-        return b"flows.local_server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()  # or forked by the ingest worker
+        return b"flows.local_server" in cmdline or b"flows.worker" in cmdline
     except OSError:
         return pid_alive(pid) if not Path("/proc/self").exists() else False
 

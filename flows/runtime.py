@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 
 def configure_prefect(start_timeout: int = 120, quiet: bool = True) -> None:
@@ -31,6 +32,10 @@ class Engine:
         self.timeout = settings.prefect_start_timeout
         self.local = configured_url() is None  # ours, not a server the user configured
         self.url, self.launched = ensure(settings.prefect_server_idle)
+        if "prefect.context" in sys.modules:  # imported before (the worker): see PREFECT_API_URL now
+            from prefect.context import refresh_global_settings_context
+
+            refresh_global_settings_context()
         if wait:
             self.ready()
 

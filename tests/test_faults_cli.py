@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import EXAMPLES
+from tests.helpers import EXAMPLES, stop_local_server
 
 EXE = Path(sys.executable).with_name("archive-ingest")
 
@@ -25,7 +25,8 @@ def env(tmp_path):
     e = {k: v for k, v in os.environ.items() if not k.startswith(("ARCHIVE_", "PREFECT_"))}
     e["HOME"] = str(tmp_path)
     e["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "900"  # a loaded machine: slow to start
-    return e
+    yield e
+    stop_local_server(e, tmp_path)  # the server and ingest worker the commands started
 
 
 def test_batch_with_a_failing_page_hostile_names_and_links(tmp_path, env):
