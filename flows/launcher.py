@@ -205,7 +205,10 @@ def run(argv: list[str]) -> int | None:
             pid = worker_pid(p)
             conn = _connect(p, None, 0) if pid else None
             if conn is None:
-                pid = spawn(p)
+                try:
+                    pid = spawn(p)
+                except OSError:  # e.g. a user who may not enter the checkout: run the command here
+                    return None
                 conn = _connect(p, pid, 30.0)
             if conn is None:
                 return None
