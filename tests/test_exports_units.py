@@ -100,27 +100,3 @@ def test_copied_pages_lose_what_pdf_a_forbids():
     problems = pdfa_problems(buf.getvalue())
     assert not any("annotation" in p or "actions" in p for p in problems)
     assert "page 1: font /Helvetica not embedded" in problems and "no XMP metadata" in problems
-
-
-def test_a_word_far_shorter_than_its_line_is_placed_in_its_own_box():
-    """A speck or stamp read as a word inside a tall line: drawn on the line's size and baseline,
-    its middle fell outside its box (export_bench's mis-rotated page); now it lands inside."""
-    import pdfplumber
-
-    from storage.exports.model import ExportDocument, ExportPage, ExportPassage
-    from storage.exports.pdf import PdfPageInput, searchable_pdf
-
-    words = (ExportWord("Đảng", (0, 0, 300, 200), 90.0), ExportWord("x", (400, 20, 430, 50), 20.0),
-             ExportWord("ta", (500, 0, 700, 200), 90.0))
-    line = ExportLine((0, 0, 700, 200), words, 60.0, 0)
-    pg = ExportPage(1, 800, 300, 300, "text_file", None, None,
-                    (ExportPassage(0, (0, 0, 700, 200), (line,), "Đảng x ta", "Đảng x ta"),))
-    data = searchable_pdf(ExportDocument(8, "n.txt", "vie", None, {}, (pg,)), [PdfPageInput(pg, None, 300)])
-    k = 300 / 72
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
-        found = {w["text"]: ((w["x0"] + w["x1"]) / 2 * k, (w["top"] + w["bottom"]) / 2 * k)
-                 for w in pdf.pages[0].extract_words()}
-    assert set(found) == {"Đảng", "x", "ta"}
-    for w in words:
-        cx, cy = found[w.text]
-        assert w.bbox[0] <= cx <= w.bbox[2] and w.bbox[1] <= cy <= w.bbox[3], (w.text, cx, cy, w.bbox)

@@ -9,8 +9,7 @@ A born-digital page (its text read from the deposited PDF's text layer) is the d
 itself, copied by pikepdf with its own text layer: see `storage.exports.born_digital`.
 
 Each word is drawn at its box: font size from the line's height, stretched horizontally so the
-word spans its box, on the line's baseline, so a selection or a search hit lands on the word (a
-word under half its line's height: size and baseline from its own box).
+word spans its box, on the line's baseline, so a selection or a search hit lands on the word.
 """
 
 from __future__ import annotations
@@ -35,7 +34,6 @@ FONT_CANDIDATES = ("/usr/share/fonts/truetype/freefont/FreeSans.ttf",  # Debian 
 # em is about the box height / 1.1 and the baseline sits 0.2 em above the box bottom.
 EM_PER_LINE_HEIGHT = 1 / 1.1
 DESCENT = 0.2
-SMALL_WORD = 0.5  # a word box under half its line's height is placed by its own box
 
 
 class PdfExportError(Exception):
@@ -93,16 +91,11 @@ def _text_layer(pages: list[PdfPageInput], sizes: list[tuple[float, float]], kep
             if not words:
                 continue
             x0, y0, x1, y1 = line.bbox
-            line_size = max((y1 - y0) * k * EM_PER_LINE_HEIGHT, 1.0)
+            size = max((y1 - y0) * k * EM_PER_LINE_HEIGHT, 1.0)
+            pdf.set_font("body", size=size)
+            baseline = y1 * k - DESCENT * size
             for j, w in enumerate(words):
                 text = w.text + (" " if j < len(words) - 1 else "")
-                # a word far shorter than its line (a speck or a mark read as a word) is drawn in its own
-                # box: on the line's size and baseline its middle fell outside it (export_bench: 551 of
-                # 709 such words inside their boxes on a mis-rotated page, the other pages 99.9%)
-                small = (w.bbox[3] - w.bbox[1]) < SMALL_WORD * (y1 - y0)
-                size = max((w.bbox[3] - w.bbox[1]) * k * EM_PER_LINE_HEIGHT, 1.0) if small else line_size
-                baseline = (w.bbox[3] if small else y1) * k - DESCENT * size
-                pdf.set_font("body", size=size)
                 pdf.set_stretching(100.0)  # measure unstretched (fpdf2 applies the current stretching)
                 natural = pdf.get_string_width(w.text)
                 box_w = max(w.bbox[2] - w.bbox[0], 1) * k
