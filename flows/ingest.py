@@ -22,6 +22,7 @@ from . import progress
 from .app.batch import (
     BatchReport,
     FileResult,
+    FileState,
     document_confidence,
     earlier_twin_result,
     plan_error,
@@ -99,7 +100,7 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
             first_of.setdefault(plan.document_id, plan.path)
     for job, plan in zip(jobs, plans, strict=False):
         if not isinstance(plan, DocumentPlan):  # the prepare task itself crashed
-            results[job.path] = FileResult(job.path, "quarantined", None,
+            results[job.path] = FileResult(job.path, FileState.QUARANTINED, None,
                                            error=f"internal error: {plan_error(plan)}")
             continue
         if plan.document_id is not None and first_of.get(plan.document_id, job.path) != job.path:
@@ -137,7 +138,7 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
     for path, document_id in twins:
         results[path] = same_bytes_result(path, document_id, results[first_of[document_id]], settings, run_id)
     report.files = [results[job.path] for job in jobs if job.path in results]
-    stored = [f.document_id for f in report.files if f.state == "stored" and f.document_id is not None]
+    stored = [f.document_id for f in report.files if f.state == FileState.STORED and f.document_id is not None]
     if stored:  # pair originals with translations that are now both stored, and align them
         report.alignments = align_task.submit(stored, options).result(raise_on_failure=False)
         if not isinstance(report.alignments, list):
@@ -152,7 +153,7 @@ def _finish(plan: DocumentPlan, outcomes: list[PageOutcome], settings: Settings,
     except Exception as exc:  # the database refused the last step: the document fails, the batch goes on
         error = quarantine_after_fault(plan.document_id, exc, settings)
     results[plan.path] = FileResult(
-        plan.path, "quarantined" if error else "stored", plan.document_id, pages=plan.page_count,
+        plan.path, FileState.QUARANTINED if error else FileState.STORED, plan.document_id, pages=plan.page_count,
         mean_confidence=document_confidence(plan.document_id, settings), error=error,
         workers=sorted({o.worker for o in outcomes if o.worker}),
     )

@@ -11,6 +11,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from ingest.ocr import sweep_ocr_temp
 from ingest.settings import load_settings
 
+from .app.batch import FileState
 from .app.inbox import inbox_entries, scan_inbox, settle, settle_manifests
 from .app.originals import check_fixity, claim_file_store, rotating_sample
 from .app.store import open_store
@@ -23,17 +24,17 @@ def _report_rows(results: list[FileResult]) -> list[dict]:
 
 
 def summarize(results: list[FileResult]) -> dict:
-    stored = [r for r in results if r.state == "stored"]
+    stored = [r for r in results if r.state == FileState.STORED]
     confs = [(r.mean_confidence, r.pages) for r in stored if r.mean_confidence is not None]
     weight = sum(p for _, p in confs)
     return {
         "documents": len(results),
         "stored": len(stored),
         "duplicates": sum(1 for r in results if r.state == "duplicate"),
-        "failed": sum(1 for r in results if r.state == "quarantined"),
+        "failed": sum(1 for r in results if r.state == FileState.QUARANTINED),
         "pages": sum(r.pages for r in stored),
         "mean_confidence": round(sum(c * p for c, p in confs) / weight, 2) if weight else None,
-        "failures": [{"file": r.path, "reason": r.error} for r in results if r.state == "quarantined"],
+        "failures": [{"file": r.path, "reason": r.error} for r in results if r.state == FileState.QUARANTINED],
     }
 
 
@@ -82,18 +83,19 @@ def nightly_ingest(inbox: str | None = None, collection: str | None = None, lang
             try:  # the subflow loads the same settings from the environment: none are passed to Prefect
                 result = ingest_document(job, run_id=run_id)
             except Exception as exc:  # the subflow crashed: this file fails, the night goes on
-                result = FileResult(str(path), "quarantined", None, error=f"internal error: {exc}".splitlines()[0])
+                result = FileResult(str(path), FileState.QUARANTINED, None,
+                                    error=f"internal error: {exc}".splitlines()[0])
             if path.exists():
-                moved = settle(path, inbox_dir, bad_dir if result.state == "quarantined" else done_dir,
-                               reason=result.error if result.state == "quarantined" else None)
+                moved = settle(path, inbox_dir, bad_dir if result.state == FileState.QUARANTINED else done_dir,
+                               reason=result.error if result.state == FileState.QUARANTINED else None)
                 if result.document_id is not None and result.state != "duplicate":
                     repo.move_source(result.document_id, str(path.resolve()), str(moved.resolve()))
             results.append(result)
-    results += [FileResult(str(p), "quarantined", None, error=reason) for p, reason in problems]
+    results += [FileResult(str(p), FileState.QUARANTINED, None, error=reason) for p, reason in problems]
     settle_manifests(inbox_dir, done_dir)
     summary = summarize(results)
 
-    stored_ids = [r.document_id for r in results if r.state == "stored" and r.document_id is not None]
+    stored_ids = [r.document_id for r in results if r.state == FileState.STORED and r.document_id is not None]
     summary["flags_raised"] = open_store(settings).flags.count(stored_ids) if stored_ids else 0
     fixity = check_fixity(open_store(settings), rotating_sample(open_store(settings), run_id, settings.fixity_sample))
     summary["fixity"] = {"documents": fixity.documents, "files": fixity.files,

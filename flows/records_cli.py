@@ -14,6 +14,8 @@ from .cli_common import fail, out, read_settings, say
 def status(limit: int = typer.Option(5, help="How many recent runs to list.")) -> None:
     """Documents by status, recent runs and recent quarantined files."""
 
+    from storage.models import DocumentStatus
+
     from .app.store import open_store
 
     repo = open_store(read_settings()).documents
@@ -21,7 +23,7 @@ def status(limit: int = typer.Option(5, help="How many recent runs to list.")) -
     table = Table(title="Documents")
     table.add_column("status")
     table.add_column("count", justify="right")
-    for st in ("stored", "processing", "pending", "quarantined"):
+    for st in (DocumentStatus.STORED, DocumentStatus.PROCESSING, DocumentStatus.PENDING, DocumentStatus.QUARANTINED):
         table.add_row(st, str(counts.get(st, 0)))
     out.print(table)
     runs = Table(title="Recent runs", box=box.SIMPLE_HEAD)

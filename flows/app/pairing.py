@@ -4,6 +4,7 @@ machine draft for an original that has no human translation. No Prefect here."""
 from __future__ import annotations
 
 from ingest.settings import Settings, secret
+from storage.models import TranslationStatus
 
 from .store import open_store
 
@@ -85,9 +86,9 @@ def machine_draft(document_id: int, settings: Settings, *, translator=None) -> d
     repo = open_store(settings).alignments
     translator = translator or _translator(settings, repo)
     if translator is None:
-        repo.set_translation_status(document_id, "pending")
-        return {"original": document_id, "translation": None, "status": "pending"}
+        repo.set_translation_status(document_id, TranslationStatus.PENDING)
+        return {"original": document_id, "translation": None, "status": TranslationStatus.PENDING}
     outcome = translator.translate([text for _, _, text in repo.passages(document_id)])
-    status = "machine" if outcome.status == "done" else "pending"
+    status = TranslationStatus.MACHINE if outcome.status == "done" else TranslationStatus.PENDING
     repo.set_translation_status(document_id, status)
     return {"original": document_id, "translation": None, "status": status, "error": outcome.error}

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from storage.models import IngestRun
 
-from .batch import BatchReport
+from .batch import BatchReport, FileState
 from .faults import printable
 from .originals import FixityReport
 
@@ -23,7 +23,7 @@ def ingest_report(report: BatchReport, elapsed: float) -> list[Said]:
     said: list[Said] = []
     for f in report.files:
         name = printable(f.path)
-        if f.state == "stored":
+        if f.state == FileState.STORED:
             conf = f" mean confidence {f.mean_confidence:.1f}" if f.mean_confidence is not None else ""
             said.append(Said(f"stored     {name}  (document {f.document_id}, {f.pages} page(s){conf})"))
         elif f.state == "duplicate" and f.error:  # the same bytes as another file of this batch
@@ -39,7 +39,7 @@ def ingest_report(report: BatchReport, elapsed: float) -> list[Said]:
                              f"({a['passage_links']} passage links, {a['sentence_links']} sentence links)"))
         elif a.get("error"):
             said.append(Said(f"alignment failed: {printable(a['error'])}", error=True))
-    pages = sum(f.pages for f in report.files if f.state == "stored")
+    pages = sum(f.pages for f in report.files if f.state == FileState.STORED)
     busy = f", {report.count('busy')} busy" if report.count("busy") else ""
     said.append(Said(f"run {report.run_id}: {report.count('stored')} stored, {report.count('duplicate')} duplicate, "
                      f"{len(report.failed)} failed{busy}; {pages} page(s) in {elapsed:.1f} s"))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from qa.review.strips import line_strips
 from qa.review.strips import suggestions as word_suggestions
 from storage.locate import PassageRef
+from storage.models import FlagStatus
 from storage.review import PassageView
 from storage.review_queue import PassageItem
 from storage.versions import VersionInfo
@@ -117,7 +118,7 @@ def open_passage(store: Store, ref: PassageRef, f: QueueFilter) -> PassageScreen
         raise NotFound("no such passage")
     items = queue_items(store, f)
     position = next((it.position for it in items if it.ref == ref), None)
-    return PassageScreen(view, line_strips(view), [fl for fl in view.flags if fl.status == "open"],
+    return PassageScreen(view, line_strips(view), [fl for fl in view.flags if fl.status == FlagStatus.OPEN],
                          word_suggestions(view), position, len(items))
 
 
