@@ -4,7 +4,6 @@ bad-input corpus. Plain helpers are in tests/helpers.py."""
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 from ingest.settings import Settings  # noqa: E402
-from tests.helpers import OCRMYPDF, PG_ADMIN_URL, SHARED, pg_available  # noqa: E402
+from tests.helpers import OCRMYPDF, PG_ADMIN_URL, SHARED, pg_available, throwaway_pg_database  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -26,18 +25,11 @@ def pg_database():
     """A throwaway PostgreSQL database for this test session."""
     if not pg_available():
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
-    import psycopg
+    with throwaway_pg_database("archive_test") as url:
+        yield url
+        from storage import db
 
-    name = f"archive_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url.replace("postgresql://", "postgresql+psycopg://", 1)
-    from storage import db
-
-    db._engine_for.cache_clear()
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        db._engine_for.cache_clear()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -5,6 +5,9 @@ conftest.py."""
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.shared import SHARED
@@ -24,6 +27,21 @@ def pg_available() -> bool:
             return True
     except Exception:
         return False
+
+
+@contextmanager
+def throwaway_pg_database(prefix: str) -> Iterator[str]:
+    """A PostgreSQL database made for the caller (SQLAlchemy URL), dropped afterwards."""
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # The reason each bad input must give (a fragment of the one-line message).

@@ -9,13 +9,12 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.helpers import EXAMPLES, OCRMYPDF, PG_ADMIN_URL, VIET, pg_available, stop_local_server
+from tests.helpers import EXAMPLES, OCRMYPDF, PG_ADMIN_URL, VIET, pg_available, stop_local_server, throwaway_pg_database
 
 EXE = Path(sys.executable).with_name("archive-ingest")
 FILES = [EXAMPLES / "cable-417-vi.tif", EXAMPLES / "cable-418-vi.jpg", EXAMPLES / "cable-417-en.pdf",
@@ -30,14 +29,8 @@ def db(request, tmp_path):
         return
     if not pg_available():
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
-    import psycopg
-
-    name = f"archive_crash_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_pg_database("archive_crash") as url:
+        yield url
 
 
 def counts(db: str) -> tuple[int, int]:

@@ -353,18 +353,12 @@ def empty_db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/old.db"
         return
-    from tests.helpers import PG_ADMIN_URL, pg_available
+    from tests.helpers import pg_available, throwaway_pg_database
 
     if not pg_available():
         pytest.skip("PostgreSQL not reachable")
-    import psycopg
-
-    name = f"archive_mig_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_pg_database("archive_mig") as url:
+        yield url
 
 
 def test_migration_gives_existing_users_their_sign_in_key(empty_db_url):
