@@ -64,6 +64,9 @@ def read_page(page: SourcePage, options: PageOptions) -> PageReading:
 # Below this mean word confidence a page may be sideways or upside down: only then is
 # Tesseract's orientation detection (about 1 s a page) worth running.
 SUSPECT_CONFIDENCE = 60.0
+# A turned reading of fewer words than this is no evidence of the page's orientation by itself (OSD
+# is asked): punctuation counts as known, so one "-" read at confidence 70 would otherwise be sound.
+SOUND_MIN_WORDS = 5
 
 
 def _sound(lines, lang: str) -> bool:
@@ -72,9 +75,11 @@ def _sound(lines, lang: str) -> bool:
     evidence. Generated 4-hard pages turned 90 degrees (export bench gen-19, flags bench seed1968-16)
     read one word either way up, at confidence 31 -> 51 and None -> 1; the half turn was applied,
     and the page then read at 270 degrees (confidence 93 and 85, 96% and 94% known words) was never
-    tried: OSD, which said 270 and 90 there, was not asked."""
+    tried: OSD, which said 270 and 90 there, was not asked (nor on pagegen seed 6's 4-hard page turned
+    90 degrees, 10 lines: one word read turned 180, confidence 70). Nor are a few words a reading."""
     reading = make_reading("turned", 0, lines, lang)
-    return reading.confidence >= SUSPECT_CONFIDENCE and reading.known >= DOUBTFUL_KNOWN
+    words = sum(len(line.words) for line in lines)
+    return words >= SOUND_MIN_WORDS and reading.confidence >= SUSPECT_CONFIDENCE and reading.known >= DOUBTFUL_KNOWN
 
 
 def _orient(image: Image.Image, prep, psm: int, lines, file_dpi: int | None, options: PageOptions):
