@@ -128,7 +128,7 @@ def page_features(ctx: PageContext, flags: list[Flag], lexicon: bool) -> list[di
 
 
 # ---- the fitted model. `python -m bench.flags_fit --cache DIR` on the 20 calibration pages
-# (pagegen seed 7; 481 lines, 159 erroneous; read by the pipeline with the orientation fix) and
+# (pagegen seed 7; 481 lines, 159 erroneous; as read after the ocr merge and the orientation fix) and
 # nothing else: L2-regularised logistic regression (L2 = 1 on standardised columns), coefficients in
 # raw feature units. Threshold: the highest keeping 92% of the erroneous lines flagged in 5-fold
 # out-of-fold scores (folds by page). There: lexicon 92.5% of erroneous lines at precision 0.72
