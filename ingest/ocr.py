@@ -1,4 +1,4 @@
-"""Tesseract through pytesseract: orientation, layout choice, words with boxes and confidences."""
+"""Tesseract: orientation and versions through pytesseract, hOCR words through our own run of it (its CPU measured)."""
 
 from __future__ import annotations
 
