@@ -210,6 +210,10 @@ def _hocr(path: str, *, lang: str, config: str, timeout: float) -> bytes:
             timer.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # interrupted (Ctrl-C in a one-thread run): no orphan left reading
+            proc.kill()
+            proc.wait()
+            raise
         finally:
             if timer is not None:
                 timer.cancel()
