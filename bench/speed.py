@@ -17,6 +17,9 @@ each file with its own PNG text chunk so no two share a sha256).
                  Prefect server and the ingest worker already running (a "second command"), on
                  1, 6 and 100 pages (--pages), then on 400 (--scale): t(400)/t(100)
   one PDF      - one 300-page scanned PDF (--rss-pages): peak memory
+Extra readings: a doubtful page is read again (turned, at other settings, line by line); each page
+stores what its Tesseract runs cost (wait4), and the pipeline rows print the extra readings' CPU and
+count, and the CPU ratio with and without them (the issue counts them apart from clean pages).
 Each with wall seconds; CPU seconds of the command and every process it waited for (wait4), plus
 for the pipeline the CPU of its job in the ingest worker (a fork the worker reaps) and of the local
 Prefect server meanwhile; and the peak memory of the command's tree with the worker's and the
@@ -61,6 +64,7 @@ class Measure:
     load: float  # 1-minute load average when it ended
     exit: int = 0
     peak_pss_mb: float = 0.0  # summed PSS: each shared page counted once, the tree's real memory
+    server_cpu_s: float = 0.0  # of cpu_s, the local Prefect server's
 
     def row(self) -> str:
         pss = f"{self.peak_pss_mb:>9.0f}" if self.peak_pss_mb else f"{'-':>9}"  # Tesseract alone: RSS
@@ -136,7 +140,8 @@ def measured(cmd: list[str], env: dict, cwd: Path, what: str, pages: int, home: 
     tree, the worker's and the server's."""
     server = _server_process(home) if home else None
     worker = _worker_process(env) if home else None
-    cpu0 = _cpu(server, False) + _cpu(worker, True)
+    server0 = _cpu(server, False)
+    cpu0 = server0 + _cpu(worker, True)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     root = psutil.Process(proc.pid)
@@ -160,9 +165,10 @@ def measured(cmd: list[str], env: dict, cwd: Path, what: str, pages: int, home: 
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and _jobs(worker):
             time.sleep(0.1)
-    cpu += _cpu(server, False) + _cpu(worker, True) - cpu0
+    server_cpu = _cpu(server, False) - server0
+    cpu += server_cpu + _cpu(worker, True) - cpu0
     return Measure(what, pages, round(wall, 2), round(cpu, 2), peak / 2**20, round(os.getloadavg()[0], 2),
-                   proc.returncode, peak_pss / 2**20)
+                   proc.returncode, peak_pss / 2**20, round(server_cpu, 2))
 
 
 def _jobs(worker: psutil.Process) -> list[psutil.Process]:
@@ -232,6 +238,31 @@ def scanned_pdf(pool, n: int, tmp: Path) -> Path:
     return wrap_pdf([jpegs[i % len(jpegs)] for i in range(n)], tmp / f"rss-{n}.pdf")
 
 
+def extra_readings(db: Path, folder: Path) -> dict:
+    """What the pipeline's Tesseract runs cost on the pages of one folder, from the reading step it
+    stores with each page (ingest.pipeline: wait4's CPU of each Tesseract process): the first
+    readings, and the extra readings of doubtful pages (turned for orientation, read again at other
+    settings, lines read alone), with how many pages had any and how many extra runs they took."""
+    import sqlite3
+
+    out = {"first_s": 0.0, "extra_s": 0.0, "pages": 0, "pages_with_extra": 0, "extra_runs": 0}
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT p.preprocessing FROM pages p JOIN documents d ON d.id = p.document_id "
+                           "WHERE d.source_path LIKE ?", (f"{folder.resolve()}/%",)).fetchall()
+    for (steps,) in rows:
+        steps = {st["name"]: st["params"] for st in json.loads(steps)}
+        reading, turned = steps.get("reading", {}), steps.get("orientation", {})
+        cpu = reading.get("tesseract_cpu_s", {})
+        runs = (len(turned.get("tried", [])) + max(0, len(reading.get("candidates", [])) - 1)
+                + (reading.get("lines") or {}).get("reread", 0))
+        out["pages"] += 1
+        out["first_s"] += cpu.get("first", 0.0)
+        out["extra_s"] += cpu.get("extra", 0.0)
+        out["pages_with_extra"] += bool(runs)
+        out["extra_runs"] += runs
+    return {k: round(v, 2) for k, v in out.items()}
+
+
 def stop_server(env: dict, tmp: Path) -> None:
     subprocess.run([*EXE, "server", "stop"], env=env, cwd=tmp, capture_output=True, timeout=120)
 
@@ -286,8 +317,12 @@ def main(argv: list[str] | None = None) -> None:
                 group.append(ingest(folder, env, tmp, "pipeline", n))
                 rows += group
                 t, p = group[0], group[-1]
+                extra = extra_readings(tmp / "bench.db", folder)
+                clean_cpu = p.cpu_s - extra["extra_s"]
                 results[f"ratios_{n}"] = {"wall_to_floor": round(p.wall_s / (t.cpu_s / CORES), 2),
-                                          "cpu_to_tesseract": round(p.cpu_s / t.cpu_s, 2)}
+                                          "cpu_to_tesseract": round(p.cpu_s / t.cpu_s, 2),
+                                          "cpu_less_extra_to_tesseract": round(clean_cpu / t.cpu_s, 2),
+                                          "tesseract_in_pipeline": extra}
                 print("\n".join(m.row() for m in group), flush=True)
             if args.scale and 100 in counts:
                 write_pages(pool, args.scale, tmp / f"pages-{args.scale}", offset)
@@ -314,8 +349,16 @@ def main(argv: list[str] | None = None) -> None:
               f"the tesseract wall time of that page")
     for n in counts:
         r = results[f"ratios_{n}"]
+        e = r["tesseract_in_pipeline"]
         print(f"{n} pages: pipeline wall {r['wall_to_floor']}x the Tesseract floor (CPU / {CORES} cores), "
               f"pipeline CPU {r['cpu_to_tesseract']}x raw Tesseract's")
+        pm = next(m for m in rows if m.what == "pipeline" and m.pages == n)
+        print(f"  of the pipeline's {pm.cpu_s} s of CPU: the Prefect server's {pm.server_cpu_s} s "
+              f"({pm.server_cpu_s / n:.2f} s a page)")
+        print(f"  Tesseract in the pipeline: first readings {e['first_s']} s; extra readings of doubtful pages "
+              f"{e['extra_s']} s ({e['extra_runs']} runs on {e['pages_with_extra']} of {e['pages']} pages; "
+              f"orientation detection's own run not counted as extra); pipeline CPU less the extra "
+              f"readings {r['cpu_less_extra_to_tesseract']}x raw Tesseract's")
     if "scale" in results:
         sc = results["scale"]
         print(f"t({sc['pages']})/t(100): wall {sc['wall_ratio']}, CPU {sc['cpu_ratio']} "

@@ -1,4 +1,4 @@
-"""Tesseract through pytesseract: orientation, layout choice, words with boxes and confidences."""
+"""Tesseract: orientation and versions through pytesseract, hOCR words through our own run of it (its CPU measured)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import contextlib
 import functools
 import os
 import re
+import shlex
+import subprocess
 import tempfile
+import threading
 
 from .processes import pid_alive
 
@@ -164,7 +167,7 @@ def read_words(
     config = f"--oem {OEM} --psm {psm} -c lstm_choice_mode=2 {_base_config(tessdata_dir)}"
     try:
         with _image_file(image) as path:
-            hocr = pytesseract.image_to_pdf_or_hocr(path, lang=lang, config=config, extension="hocr", timeout=timeout)
+            hocr = _hocr(path, lang=lang, config=config, timeout=timeout)
     except RuntimeError as exc:
         if "timeout" in str(exc).lower():
             raise TransientError(f"OCR timed out after {timeout:g} s") from exc
@@ -172,6 +175,57 @@ def read_words(
     except pytesseract.TesseractError as exc:
         raise TransientError(f"tesseract failed: {str(exc.message).strip().splitlines()[-1:] or exc.status}") from exc
     return parse_hocr(hocr)
+
+
+_SPENT = threading.local()
+
+
+def tesseract_cpu() -> float:
+    """CPU seconds of the Tesseract processes that read_words ran in this thread so far (a page is
+    read in one thread: the pipeline records its first reading's and its extra readings' cost)."""
+    return float(getattr(_SPENT, "seconds", 0.0))
+
+
+def _hocr(path: str, *, lang: str, config: str, timeout: float) -> bytes:
+    """Tesseract's hOCR of an image file: the command line pytesseract.image_to_pdf_or_hocr runs,
+    its errors (TesseractNotFoundError, TesseractError, RuntimeError on a timeout), and the CPU the
+    process used (its own rusage from wait4, which pytesseract's communicate() discards), added to
+    this thread's tesseract_cpu()."""
+    base = os.path.join(os.path.dirname(path), "out")
+    args = [pytesseract.pytesseract.tesseract_cmd, path, base, "-l", lang,
+            *shlex.split(f"-c tessedit_create_hocr=1 {config.strip()}"), "hocr"]
+    with open(base + ".err", "w+b") as err:
+        try:
+            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        except FileNotFoundError:
+            raise pytesseract.TesseractNotFoundError() from None
+        fired = threading.Event()
+
+        def kill() -> None:
+            fired.set()
+            proc.kill()
+
+        timer = threading.Timer(timeout, kill) if timeout else None
+        if timer is not None:
+            timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # interrupted (Ctrl-C in a one-thread run): no orphan left reading
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+        _SPENT.seconds = tesseract_cpu() + usage.ru_utime + usage.ru_stime
+        if fired.is_set() and proc.returncode < 0:
+            raise RuntimeError("Tesseract process timeout")
+        if proc.returncode:
+            err.seek(0)
+            raise pytesseract.TesseractError(proc.returncode, " ".join(err.read().decode("utf-8", "replace").split()))
+    with open(base + ".hocr", "rb") as out:
+        return out.read()
 
 
 _BBOX = re.compile(r"bbox (\d+) (\d+) (\d+) (\d+)")

@@ -49,6 +49,31 @@ def to_gray(image: Image.Image) -> tuple[np.ndarray, bool]:
     return np.ascontiguousarray(gray), bilevel
 
 
+def ink_components(ink: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """cv2.connectedComponentsWithStats(ink, connectivity=8) with 16-bit labels while they fit:
+    the same count, labels, stats and centroids, in 0.03 s of CPU instead of 0.09 s on a 300 dpi
+    page (the label image is the cost; a page has about 2,000 components). Over 65,535 (a page of
+    noise) OpenCV refuses 16 bits and the labels are 32-bit as before."""
+    try:
+        return cv2.connectedComponentsWithStats(ink, connectivity=8, ltype=cv2.CV_16U)
+    except cv2.error:
+        return cv2.connectedComponentsWithStats(ink, connectivity=8)
+
+
+def paper_percentile(gray: np.ndarray, q: float = 90) -> int:
+    """int(np.percentile(gray, q)) of a uint8 page, from its histogram when the two order statistics
+    numpy interpolates between are equal (then the value is exactly theirs): 0.01 s of CPU against
+    0.04 s for numpy's partition of every pixel. Otherwise numpy decides, as before."""
+    n = gray.size
+    if n > 2**24:  # calcHist counts in float32: exact below 2^24
+        return int(np.percentile(gray, q))
+    index = (n - 1) * (q / 100)
+    below = np.cumsum(cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel())
+    lo, hi = int(np.floor(index)), min(int(np.floor(index)) + 1, n - 1)
+    a, b = int(np.searchsorted(below, lo, side="right")), int(np.searchsorted(below, hi, side="right"))
+    return a if a == b else int(np.percentile(gray, q))
+
+
 def otsu(gray: np.ndarray) -> np.ndarray:
     _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return binary
@@ -56,7 +81,7 @@ def otsu(gray: np.ndarray) -> np.ndarray:
 
 def glyph_height(binary: np.ndarray) -> float | None:
     """Median height of glyph-sized ink components, or None on a page without text."""
-    n, _, stats, _ = cv2.connectedComponentsWithStats(255 - binary, connectivity=8)
+    n, _, stats, _ = ink_components(255 - binary)
     if n <= 1:
         return None
     h = stats[1:, cv2.CC_STAT_HEIGHT]
@@ -186,7 +211,7 @@ def flatten_background(gray: np.ndarray, dpi: int) -> np.ndarray:
 def despeckle(binary: np.ndarray, dpi: int) -> tuple[np.ndarray, int]:
     """Remove isolated ink specks far smaller than any diacritic."""
     limit = max(2, int(3 * (dpi / 300) ** 2))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(255 - binary, connectivity=8)
+    n, labels, stats, _ = ink_components(255 - binary)
     small = np.nonzero(stats[1:, cv2.CC_STAT_AREA] <= limit)[0] + 1
     if small.size == 0:
         return binary, 0
@@ -228,7 +253,7 @@ def preprocess(
 
     skew = estimate_skew(otsu(gray))
     if abs(skew) >= 0.1:
-        gray = rotate_small(gray, -skew, fill=int(np.percentile(gray, 90)))
+        gray = rotate_small(gray, -skew, fill=paper_percentile(gray, 90))
     steps.append(Step("deskew", {"measured": skew, "method": "projection_profile", "applied": abs(skew) >= 0.1}))
 
     if bilevel:

@@ -17,6 +17,7 @@ import socket
 import tempfile
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -86,16 +87,19 @@ class FileStore:
 
     def put_image(self, image: Image.Image | np.ndarray, *, bilevel: bool = False) -> str:
         """Store a page image losslessly as PNG (1-bit when the image is black and white)."""
+        if isinstance(image, np.ndarray) and not bilevel and image.dtype == np.uint8 and image.ndim == 2:
+            return self.put_bytes(_png(image), "png")  # the preprocessed grey page: no copy into Pillow
         if isinstance(image, np.ndarray):
             image = Image.fromarray(image)
         if bilevel and image.mode != "1":
             image = image.convert("1", dither=Image.Dither.NONE)
         elif image.mode not in ("1", "L", "RGB"):
             image = image.convert("RGB")
-        buf = io.BytesIO()
-        # level 1: 0.29 s for a 300 dpi grey page against 0.48 s at 3, for 5% more bytes
-        image.save(buf, format="PNG", compress_level=1)
-        return self.put_bytes(buf.getvalue(), "png")
+        if image.mode == "1":  # 1 bit a pixel: Pillow writes it as such, fast
+            buf = io.BytesIO()
+            image.save(buf, format="PNG", compress_level=1)
+            return self.put_bytes(buf.getvalue(), "png")
+        return self.put_bytes(_png(np.asarray(image)), "png")
 
     def put_file(self, path: Path | str) -> str:
         """Store a file's bytes as they are (a one-page scan is its own original image)."""
@@ -157,3 +161,22 @@ class FileStore:
 JOURNAL = ".journal"
 
 
+
+
+# zlib level 1, the "up" filter (each row against the one above: paper under paper) and run-length
+# matching. A flattened grey 300 dpi page (bench.speed's pages, 8.7-15 MP): 0.11 s of CPU and 3.3 MB,
+# against 0.24 s and 3.8 MB with Pillow at level 1 (libpng's adaptive filter choice on every row),
+# 0.19 s and 3.1 MB for OpenCV's default filters with run-length matching, 1.29 s and 3.3 MB for
+# Pillow's default level 6. The same pixels either way (lossless).
+PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP,
+              cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    """A grey (H x W) or RGB (H x W x 3) uint8 array as PNG bytes."""
+    if pixels.ndim == 3:
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)  # OpenCV writes BGR
+    ok, data = cv2.imencode(".png", pixels, PNG_PARAMS)
+    if not ok:
+        raise OSError("could not encode the page image as PNG")
+    return data.tobytes()
