@@ -77,6 +77,9 @@ def start_server(listener: socket.socket) -> None:
         if configured_url() is None:
             import prefect.server.api.server  # noqa: F401 - before the fork: shared, not imported twice
 
+            gc.collect()
+            gc.freeze()  # the server's collections then leave the pages it shares with us unwritten
+
             ensure(load_settings().prefect_server_idle, spawn=lambda home, idle: _fork_server(home, idle, listener))
             os.environ.pop("PREFECT_API_URL", None)  # each command's own environment decides
     except Exception as exc:  # noqa: BLE001 - the command reports a real failure itself
@@ -84,7 +87,7 @@ def start_server(listener: socket.socket) -> None:
 
 
 def _fork_server(home: Path, idle: int, listener: socket.socket):
-    from .local_server import LOG_FILE, ServerInfo, _free_port, serve
+    from .local_server import LOG_FILE, SERVER_ENV, ServerInfo, _free_port, serve
 
     port = _free_port()
     sys.stdout.flush()
@@ -101,8 +104,7 @@ def _fork_server(home: Path, idle: int, listener: socket.socket):
             os.dup2(log, 1)
             os.dup2(log, 2)
             os.chdir(home)
-            os.environ.update({"PREFECT_UI_ENABLED": "0", "PREFECT_SERVER_UI_ENABLED": "false",
-                               "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
+            os.environ.update(SERVER_ENV)
             os.environ.pop("PREFECT_API_URL", None)
             from prefect.context import refresh_global_settings_context
 
