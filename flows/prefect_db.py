@@ -21,9 +21,17 @@ from pathlib import Path
 
 
 def template_path() -> Path:
+    """Named after Prefect's version and the Prefect collections installed (each may add block
+    types): a template made under other ones is never used."""
+    import hashlib
+    from importlib.metadata import entry_points
+
     import prefect
 
-    return Path(sys.prefix) / "share" / "archive-ingest" / f"prefect-{prefect.__version__}.db"
+    collections = sorted(f"{ep.name}={ep.value}@{ep.dist.version if ep.dist else ''}"
+                         for ep in entry_points(group="prefect.collections"))
+    key = hashlib.sha256("\n".join(collections).encode()).hexdigest()[:8]
+    return Path(sys.prefix) / "share" / "archive-ingest" / f"prefect-{prefect.__version__}-{key}.db"
 
 
 def sqlite_file() -> Path | None:
@@ -53,6 +61,12 @@ async def prepare() -> None:
         tmp = db_file.with_name(f".{db_file.name}.{os.getpid()}.tmp")
         shutil.copyfile(template, tmp)
         tmp.replace(db_file)
+        # the template holds this installation's block types: registering them again on this first
+        # start cost 0.6 s of CPU (later starts skip it by Prefect's own memo, written now)
+        from prefect.context import refresh_global_settings_context
+
+        os.environ["PREFECT_API_BLOCKS_REGISTER_ON_START"] = "false"
+        refresh_global_settings_context()
         return
     await _migrate()
     _keep(db_file, template)
