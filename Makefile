@@ -32,6 +32,7 @@ $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[test]'
+	$(VENV)/bin/archive-ingest server prepare  # Prefect's database migrated once: a fast first command
 	touch $@
 
 demo: setup

@@ -8,8 +8,8 @@
 Pages: distinct generated Vietnamese typewritten pages (bench.pagegen via bench.ocr_bench's pool,
 each file with its own PNG text chunk so no two share a sha256).
   first/second - a one-page ingest with a fresh HOME (no Prefect database, no server, no worker:
-                 a fresh machine), then another page with the same HOME; each beside `tesseract`
-                 on its page
+                 a fresh machine whose installation ran `make setup`, i.e. `archive-ingest server
+                 prepare`), then another page with the same HOME; each beside `tesseract` on its page
   tesseract    - `tesseract PAGE stdout -l vie`, one process a core at a time (OMP_THREAD_LIMIT=1);
                  the floor is its CPU seconds / cores
   ocrmypdf     - OCRmyPDF (`make bench` puts it in .venv-ocrmypdf) on the same pages as one PDF
@@ -64,12 +64,15 @@ class Measure:
     load: float  # 1-minute load average when it ended
     exit: int = 0
     peak_pss_mb: float = 0.0  # summed PSS: each shared page counted once, the tree's real memory
+    peak_parts: dict | None = None  # PSS MB per process kind at the peak: where the memory is
     server_cpu_s: float = 0.0  # of cpu_s, the local Prefect server's
 
     def row(self) -> str:
         pss = f"{self.peak_pss_mb:>9.0f}" if self.peak_pss_mb else f"{'-':>9}"  # Tesseract alone: RSS
+        parts = ("  PSS at peak: " + ", ".join(f"{k} {v}" for k, v in self.peak_parts.items())
+                 if self.peak_parts else "")
         return (f"{self.what:<22} {self.pages:>5} {self.wall_s:>8.1f} {self.cpu_s:>8.1f} {self.peak_rss_mb:>9.0f} "
-                f"{pss} {self.load:>6.2f}" + (f"  exit {self.exit}" if self.exit else ""))
+                f"{pss} {self.load:>6.2f}" + (f"  exit {self.exit}" if self.exit else "") + parts)
 
 
 HEADER = f"{'':<22} {'pages':>5} {'wall s':>8} {'CPU s':>8} {'RSS MB':>9} {'PSS MB':>9} {'load':>6}"
@@ -112,8 +115,27 @@ def _cpu(p: psutil.Process | None, children: bool) -> float:
     return t.user + t.system + ((t.children_user + t.children_system) if children else 0.0)
 
 
-def _tree_memory(procs: list[psutil.Process | None]) -> tuple[int, int]:
-    """Summed RSS and PSS of these processes and all their descendants, each process once."""
+def _kind(q: psutil.Process, worker: psutil.Process | None, server: psutil.Process | None) -> str:
+    """Which part of the tree a process is: the Prefect server, the worker, its forked job,
+    Tesseract (under the job), or the command (the launcher)."""
+    if server is not None and q.pid == server.pid:
+        return "server"
+    if worker is not None and q.pid == worker.pid:
+        return "worker"
+    try:
+        if q.name().startswith("tesseract"):
+            return "tesseract"
+        if worker is not None and q.ppid() == worker.pid:
+            return "job"
+    except psutil.Error:
+        pass
+    return "command"
+
+
+def _tree_memory(procs: list[psutil.Process | None], worker: psutil.Process | None = None,
+                 server: psutil.Process | None = None) -> tuple[int, int, dict[str, int]]:
+    """Summed RSS and PSS of these processes and all their descendants, each process once, and the
+    PSS per kind of process."""
     seen: dict[int, psutil.Process] = {}
     for p in procs:
         if p is None:
@@ -124,14 +146,17 @@ def _tree_memory(procs: list[psutil.Process | None]) -> tuple[int, int]:
         except psutil.Error:
             pass
     rss = pss = 0
+    parts: dict[str, int] = {}
     for q in seen.values():
         try:
             m = q.memory_full_info()
             rss += m.rss
             pss += m.pss
+            kind = _kind(q, worker, server)
+            parts[kind] = parts.get(kind, 0) + m.pss
         except psutil.Error:
             pass
-    return rss, pss
+    return rss, pss, parts
 
 
 def measured(cmd: list[str], env: dict, cwd: Path, what: str, pages: int, home: Path | None = None) -> Measure:
@@ -146,6 +171,7 @@ def measured(cmd: list[str], env: dict, cwd: Path, what: str, pages: int, home: 
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     root = psutil.Process(proc.pid)
     peak = peak_pss = 0
+    parts: dict[str, int] = {}
     status = usage = None
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -155,7 +181,9 @@ def measured(cmd: list[str], env: dict, cwd: Path, what: str, pages: int, home: 
             server = _server_process(home)  # the first command starts it
         if home and worker is None:
             worker = _worker_process(env)  # ... and the worker
-        rss, pss = _tree_memory([root, worker, server])
+        rss, pss, now = _tree_memory([root, worker, server], worker, server)
+        if pss > peak_pss:
+            parts = now
         peak, peak_pss = max(peak, rss), max(peak_pss, pss)
         time.sleep(0.1)
     wall = time.perf_counter() - t0
@@ -168,7 +196,9 @@ def measured(cmd: list[str], env: dict, cwd: Path, what: str, pages: int, home: 
     server_cpu = _cpu(server, False) - server0
     cpu += server_cpu + _cpu(worker, True) - cpu0
     return Measure(what, pages, round(wall, 2), round(cpu, 2), peak / 2**20, round(os.getloadavg()[0], 2),
-                   proc.returncode, peak_pss / 2**20, round(server_cpu, 2))
+                   proc.returncode, peak_pss / 2**20,
+                   {k: round(v / 2**20) for k, v in sorted(parts.items())} if home else None,
+                   round(server_cpu, 2))
 
 
 def _jobs(worker: psutil.Process) -> list[psutil.Process]:
@@ -294,6 +324,8 @@ def main(argv: list[str] | None = None) -> None:
         offset, rows = 0, []
         try:
             if not args.no_first:
+                # a fresh install ran `make setup`, which prepares Prefect's database once (flows.prefect_db)
+                subprocess.run([*EXE, "server", "prepare"], env=env, cwd=tmp, capture_output=True, timeout=300)
                 floor = tesseract(write_pages(pool, 1, tmp / "first", offset), tmp)
                 first = ingest(tmp / "first", env, tmp, "first command", 1)
                 floor2 = tesseract(write_pages(pool, 1, tmp / "second", offset + 1), tmp)

@@ -117,11 +117,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# The server's own settings: no UI, no telemetry, and none of the services that serve what we do
+# not use: automations (triggers and their actions) and the event store (each task's state
+# change also written as an event row: nobody reads them here; flow and task runs and their states
+# are the runs' own tables, which the task-run recorder keeps filling).
+SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT_SERVER_UI_ENABLED": "false",
+              "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+              "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+              "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false"}
+
+
 def _spawn(home: Path, idle_seconds: int) -> ServerInfo:
     port = _free_port()
     log = open(home / LOG_FILE, "ab")
-    env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT_SERVER_UI_ENABLED": "false",
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    env = {**os.environ, **SERVER_ENV,
            # one thread pool, few arenas: glibc's per-thread arenas grew its RSS from 180 to 260 MB
            "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}
     env.pop("PREFECT_API_URL", None)
@@ -254,6 +263,12 @@ def serve(port: int, idle_seconds: int) -> None:
                 server.should_exit = True
 
     async def main():
+        from .prefect_db import prepare
+
+        try:
+            await prepare()  # a fresh database: a copy of the installation's migrated one
+        except Exception as exc:  # noqa: BLE001 - Prefect's own start migrates it as before
+            print(f"fresh Prefect database not prepared: {exc!r}", file=sys.stderr)
         watcher = asyncio.create_task(watch())
         try:
             await server.serve()

@@ -63,3 +63,25 @@ def test_configured_url_is_used_as_is(home, monkeypatch):
     assert not (home / local_server.STATE_FILE).exists()
     status = cli("server", "status", env=dict(os.environ))
     assert "PREFECT_API_URL is set: flows run on http://127.0.0.1:9/api" in status.stdout
+
+
+def test_fresh_home_starts_from_the_installation_template(home):
+    import sqlite3
+
+    prepared = cli("server", "prepare")  # what `make setup` runs; made once per installation
+    assert prepared.returncode == 0, prepared.stderr
+    template = Path(prepared.stdout.strip().split(": ", 1)[1])
+    assert template.is_file() and not (home / "prefect.db").exists()
+    url, pending = local_server.ensure(idle_seconds=600)
+    local_server.wait_ready(pending, timeout=120)
+
+    def rows(db: Path, sql: str):
+        with sqlite3.connect(db) as conn:
+            return sorted(conn.execute(sql).fetchall())
+
+    # the copy: the template's own block type rows (ids and creation times), at Prefect's current schema
+    blocks = "select id, created from block_type"
+    assert rows(home / "prefect.db", blocks) == rows(template, blocks) != []
+    version = "select version_num from alembic_version"
+    assert rows(home / "prefect.db", version) == rows(template, version) != []
+    assert "block_auto_registration" in (home / "memo_store.toml").read_text()  # later starts skip it too

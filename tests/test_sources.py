@@ -81,3 +81,32 @@ def test_folders_expand_to_supported_files(tmp_path):
     (tmp_path / "b.pdf").write_bytes(b"%PDF-")
     found = iter_input_files([tmp_path])
     assert [p.name for p in found] == ["x.TIF", "b.pdf"] or sorted(p.name for p in found) == ["b.pdf", "x.TIF"]
+
+
+def _scan_pdf(tmp_path, mode: str):
+    from PIL import Image, ImageDraw
+
+    img = Image.new(mode, (620, 877), "white")
+    draw = ImageDraw.Draw(img)
+    for y in range(80, 800, 40):
+        draw.rectangle((60, y, 60 + (y * 7) % 480, y + 14), fill="black" if mode == "L" else (150, 20, 20))
+    path = tmp_path / f"scan-{mode}.pdf"
+    img.save(path, "PDF", resolution=75)  # a JPEG in the PDF, DeviceGray for L, DeviceRGB for RGB
+    return path
+
+
+def test_grey_scan_pdf_page_is_rendered_grey_with_the_same_pixels(tmp_path):
+    import numpy as np
+    import pdfplumber
+
+    path = _scan_pdf(tmp_path, "L")
+    page = load_page(path, "application/pdf", 1, dpi=150, max_pixels=MAX)
+    assert page.image.mode == "L"
+    with pdfplumber.open(path) as pdf:  # the RGB rendering, as before
+        rgb = pdf.pages[0].to_image(resolution=150, antialias=True).original
+    assert page.image.size == rgb.size and np.array_equal(np.asarray(rgb.convert("L")), np.asarray(page.image))
+
+
+def test_colour_scan_pdf_page_stays_rgb(tmp_path):
+    page = load_page(_scan_pdf(tmp_path, "RGB"), "application/pdf", 1, dpi=150, max_pixels=MAX)
+    assert page.image.mode == "RGB"
