@@ -165,8 +165,7 @@ def measured(cmd: list[str], env: dict, cwd: Path, what: str, pages: int, home: 
     tree, the worker's and the server's."""
     server = _server_process(home) if home else None
     worker = _worker_process(env) if home else None
-    server0 = _cpu(server, False)
-    cpu0 = server0 + _cpu(worker, True)
+    server0, worker0 = _cpu(server, False), _cpu(worker, True)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     root = psutil.Process(proc.pid)
@@ -191,19 +190,22 @@ def measured(cmd: list[str], env: dict, cwd: Path, what: str, pages: int, home: 
     cpu = usage.ru_utime + usage.ru_stime
     if worker is not None:  # the worker reaps its finished job within a second
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and _jobs(worker):
+        while time.monotonic() < deadline and _jobs(worker, server):
             time.sleep(0.1)
     server_cpu = _cpu(server, False) - server0
-    cpu += server_cpu + _cpu(worker, True) - cpu0
+    cpu += server_cpu + _cpu(worker, True) - worker0
     return Measure(what, pages, round(wall, 2), round(cpu, 2), peak / 2**20, round(os.getloadavg()[0], 2),
                    proc.returncode, peak_pss / 2**20,
                    {k: round(v / 2**20) for k, v in sorted(parts.items())} if home else None,
                    round(server_cpu, 2))
 
 
-def _jobs(worker: psutil.Process) -> list[psutil.Process]:
-    """The worker's forked jobs, finished (zombies, their CPU not yet added to the worker's) or not."""
+def _jobs(worker: psutil.Process, server: psutil.Process | None = None) -> list[psutil.Process]:
+    """The worker's forked jobs, finished (zombies, their CPU not yet added to the worker's) or not;
+    not the local Prefect server, which the worker forks too (flows.worker.start_server)."""
     def job(c: psutil.Process) -> bool:
+        if server is not None and c.pid == server.pid:
+            return False
         try:
             return "flows.local_server" not in " ".join(c.cmdline())
         except psutil.ZombieProcess:
