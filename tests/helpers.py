@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from bench.shared import SHARED
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +45,19 @@ def throwaway_pg_database(prefix: str) -> Iterator[str]:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+
+
+@contextmanager
+def fresh_db_url(kind: str, tmp_path: Path, prefix: str) -> Iterator[str]:
+    """An empty database of its own for one test: a new SQLite file under tmp_path, or a throwaway
+    PostgreSQL database named after prefix (the test is skipped when PostgreSQL is not reachable)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path}/{prefix}.db"
+        return
+    if not pg_available():
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
+    with throwaway_pg_database(prefix) as url:
+        yield url
 
 # The reason each bad input must give (a fragment of the one-line message).
 BAD_REASONS = {

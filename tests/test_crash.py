@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.helpers import EXAMPLES, OCRMYPDF, PG_ADMIN_URL, VIET, pg_available, stop_local_server, throwaway_pg_database
+from tests.helpers import EXAMPLES, OCRMYPDF, VIET, fresh_db_url, stop_local_server
 
 EXE = Path(sys.executable).with_name("archive-ingest")
 FILES = [EXAMPLES / "cable-417-vi.tif", EXAMPLES / "cable-418-vi.jpg", EXAMPLES / "cable-417-en.pdf",
@@ -24,12 +24,7 @@ FILES = [EXAMPLES / "cable-417-vi.tif", EXAMPLES / "cable-418-vi.jpg", EXAMPLES 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request, tmp_path):
     """The database's URL: a file for SQLite, a database of its own on PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/archive.db"
-        return
-    if not pg_available():
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
-    with throwaway_pg_database("archive_crash") as url:
+    with fresh_db_url(request.param, tmp_path, "archive_crash") as url:
         yield url
 
 

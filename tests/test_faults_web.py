@@ -350,14 +350,9 @@ def test_users_commands_print_one_line_and_no_password_when_the_database_is_down
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_db_url(request, tmp_path):
     """A database with no tables yet (PostgreSQL: made for this test, dropped after)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/old.db"
-        return
-    from tests.helpers import pg_available, throwaway_pg_database
+    from tests.helpers import fresh_db_url
 
-    if not pg_available():
-        pytest.skip("PostgreSQL not reachable")
-    with throwaway_pg_database("archive_mig") as url:
+    with fresh_db_url(request.param, tmp_path, "archive_mig") as url:
         yield url
 
 
