@@ -256,3 +256,27 @@ def test_a_second_choice_must_be_as_likely_as_the_reading():
             _line("là một thi sinh giỏi", y=50, alts={"thi": ("thí", 81.0)})]
     flags = [f for f in flag_words(1, page, "vie", attested=ATTESTED) if f.type == "close_alternative"]
     assert [(f.line_number, f.details["suggestion"]) for f in flags] == [(1, "thí")]
+
+
+@needs_shared
+def test_a_tone_read_as_another_real_syllable_is_caught_by_its_neighbours():
+    """context_variant: "vi" and "khói" are real syllables read at 95, but "bởi vì" and "ra khỏi"
+    are what the attested texts write; the correct readings and names raise nothing."""
+    misread = [_line("quanh tôi, bởi vi khi đó, vào cuối thập"), _line("chúng sẽ không ra khói cái bình.")]
+    found = {(f.line_number, page_word(misread, f)): f.details["suggestion"]
+             for f in flag_words(1, misread, "vie", attested=ATTESTED) if f.type == "context_variant"}
+    assert found == {(0, "vi"): "vì", (1, "khói"): "khỏi"}
+    right = [_line("quanh tôi, bởi vì khi đó, vào cuối thập"), _line("chúng sẽ không ra khỏi cái bình."),
+             _line("Bộ Ngoại giao Hoa Kỳ gửi Mỹ Tho tháng Mười")]
+    assert not [f for f in flag_words(1, right, "vie", attested=ATTESTED) if f.type == "context_variant"]
+
+
+def page_word(page, flag) -> str:
+    return page[flag.line_number][2][flag.word][0]
+
+
+def test_mark_changes_counts_the_tone_and_each_letter_mark():
+    from qa.flags.context import mark_changes
+
+    assert mark_changes("vi", "vì") == 1 and mark_changes("dề", "đề") == 1 and mark_changes("cửa", "của") == 1
+    assert mark_changes("tới", "tôi") == 2 and mark_changes("mỗi", "mọi") == 2 and mark_changes("vì", "vì") == 0

@@ -23,7 +23,7 @@ from ..spelling import SENTENCE_END, unknown_words
 ORDER = ("garbage", "low_line_confidence",
          "low_confidence", "close_alternative", "mixed_script", "unknown_word", "digit_in_word",
          "odd_character", "mixed_case", "lowercase_sentence", "unexpected_capital", "invalid_syllable",
-         "known_confusion", "unattested_syllable", "diacritic_suspect")
+         "known_confusion", "unattested_syllable", "diacritic_suspect", "context_variant")
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,7 @@ class PageContext:
     confusions: tuple = ()
     known: Any = None  # ingest.vn_orthography.Attested, or None
     views: list[list[WordView]] = field(default_factory=list)
+    gains: dict[tuple[int, int], tuple[str | None, float, int]] = field(default_factory=dict)  # qa.flags.context
 
     def __post_init__(self) -> None:
         self.vie, self.eng = self.lang.startswith("vie"), self.lang.startswith("eng")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ingest.vn_orthography import syllable_key
 
 from ..confusions import known_confusions
+from .context import context_gain
 from .likely import better_marks
 from .registry import Hit, PageContext, rule
 
@@ -68,4 +69,36 @@ def diacritic_suspect(ctx: PageContext, ln: int, wn: int) -> Hit | None:
     if better:
         return Hit(f"“{w.core}” next to its neighbours is unattested; “{better}” is attested there",
                    {"suggestion": better, "confidence": w.conf})
+    return None
+
+
+# Natural-log gain from which a better-fitting variant is flagged: chosen on the calibration pages
+# (see bench/FLAGS_RESULTS.md); the line-level decision weighs the gain again with the confidences.
+CONTEXT_PAIRS = 4
+
+
+def variant_gain(ctx: PageContext, ln: int, wn: int) -> tuple[str | None, float, int]:
+    """(better-fitting variant, gain) of an attested syllable that is not a name (qa.flags.context);
+    (None, 0) for other words and without attested texts. Foreign-looking words count: the valid
+    syllables among English words ("vi", "ban", "tin") are Vietnamese ones on a Vietnamese page."""
+    if (ln, wn) not in ctx.gains:
+        w = ctx.word(ln, wn)
+        got: tuple[str | None, float, int] = (None, 0.0, 0)
+        if ctx.known is not None and w.core and w.valid and not _named(ctx, ln, wn):
+            key = syllable_key(w.core)
+            if key in ctx.known.syllables:
+                got = context_gain(ctx.known, key, ctx.neighbours.get((ln, wn), (None, None)))
+        ctx.gains[(ln, wn)] = got
+    return ctx.gains[(ln, wn)]
+
+
+@rule("context_variant", "low", "word", languages=("vie",))
+def context_variant(ctx: PageContext, ln: int, wn: int) -> Hit | None:
+    """An attested syllable whose differently marked variant fits its neighbours far better
+    ("chỉnh sách" for "chính sách")."""
+    better, gain, pairs = variant_gain(ctx, ln, wn)
+    if better and pairs >= CONTEXT_PAIRS:
+        w = ctx.word(ln, wn)
+        return Hit(f"“{w.core}” fits its neighbours less well than “{better}”",
+                   {"suggestion": better, "gain": round(gain, 2), "pairs": pairs, "confidence": w.conf})
     return None
