@@ -63,3 +63,16 @@ def test_the_fit_recovers_a_known_logistic_model_and_picks_the_threshold_for_the
     s = score(x, coef, b)
     t = threshold(s, y, np.ones(len(y), bool), aim=0.9)
     assert ((s >= t) & (y == 1)).sum() >= 0.9 * y.sum() > ((s > t) & (y == 1)).sum() - 1
+
+
+@needs_shared
+def test_a_syllable_in_capitals_amid_lower_case_keeps_its_line_on_a_clean_page():
+    options = {"ambiguities": AMBIGS, "attested": SYLLABLE_SOURCES}
+    page = [_line("chúng ta đang sống trong một thế giới rất khác", 0),
+            _line("Thường trực BỘ Chính trị", 50),
+            _line("và chúng tôi đã nghiên cứu vấn đề này rất lâu", 100)]
+    kept = flag_lines(1, page, "vie", **options)
+    assert [(f.type, f.line_number, f.word) for f in kept] == [("unexpected_capital", 1, 2)]
+    assert kept[0].details["capitals_amid_lower_case"]
+    right = [page[0], _line("Thường trực Bộ Chính trị", 50), page[2]]
+    assert not flag_lines(1, right, "vie", **options)

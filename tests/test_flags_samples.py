@@ -75,12 +75,12 @@ def test_no_flag_on_correct_proper_nouns_or_month_names_in_the_samples():
 
 @needs_shared
 def test_the_misread_capital_in_the_samples_is_flagged():
-    """ "Thường trực BỘ Chính trị" (cable-418, truth "Bộ"): the line passes the decision."""
+    """ "Thường trực BỘ Chính trị" (cable-418, truth "Bộ"): the line passes the decision (as a
+    syllable in capitals amid lower case, kept whatever the line's score: read at 96 on a clean
+    page, the model alone scores it below the threshold)."""
     _, lang, n, lines = _sample_pages()[2]
     page = [(t, tuple(b), [(w[0], tuple(w[1]), *w[2:]) for w in ws]) for t, b, ws in lines]
     flags = flag_page(n, page, lang, ambiguities=AMBIGS, attested=ATTESTED)
     shout = [f for f in flags if f.type == "unexpected_capital"]
     assert [f.evidence for f in shout] == ["“BỘ” is capitalised inside a sentence"]
-    from qa.flags.decision import THRESHOLD
-
-    assert shout[0].details["line_score"] >= THRESHOLD["lexicon"]
+    assert shout[0].details["capitals_amid_lower_case"] and "line_score" in shout[0].details

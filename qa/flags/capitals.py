@@ -88,5 +88,8 @@ def unexpected_capital_rule(ctx: PageContext, ln: int, wn: int) -> Hit | None:
     w = ctx.word(ln, wn)
     if (unexpected_capital(w.token, wn, ctx.words(ln), ctx.prev_word(ln, wn), ctx.verse, ctx.vie)
             and not name_like(w.core, ctx.vie, ctx.known)):
-        return Hit(f"“{w.core}” is capitalised inside a sentence", {"confidence": w.conf})
+        details: dict = {"confidence": w.conf}
+        if ctx.vie and _shouting(w.core, wn, ctx.words(ln)):
+            details["capitals_amid_lower_case"] = True  # the line decision keeps these (qa.flags.decision)
+        return Hit(f"“{w.core}” is capitalised inside a sentence", details)
     return None
