@@ -72,8 +72,10 @@ def diacritic_suspect(ctx: PageContext, ln: int, wn: int) -> Hit | None:
     return None
 
 
-# Natural-log gain from which a better-fitting variant is flagged: chosen on the calibration pages
-# (see bench/FLAGS_RESULTS.md); the line-level decision weighs the gain again with the confidences.
+# Attested pairs of the one-mark variant with the neighbours from which it is flagged (the reading
+# itself having none). On the calibration pages any value from 2 to 6 gave the same out-of-fold
+# decision (92.5% of erroneous lines at precision 0.75, bench/FLAGS_RESULTS.md); 4 is mid-range.
+# The line-level decision weighs the gain again with the confidences (feature context_gain).
 CONTEXT_PAIRS = 4
 
 
