@@ -10,6 +10,7 @@ from PIL import Image
 
 from . import ocr
 from .linereads import reread_lines, reread_weak_lines
+from .margins import strip_margins
 from .model import PageText, Step
 from .paragraphs import rebuild_passages
 from .preprocess import preprocess, to_gray
@@ -192,10 +193,13 @@ def choose_reading(image: Image.Image, prep, psm: int, lines, options: PageOptio
     if not doubts:
         lines, weak = reread_weak_lines(prep.image, lines, lang=options.lang, timeout=options.ocr_timeout,
                                         tessdata_dir=options.tessdata_dir)
+        # one column (ocr.choose_psm): marks beside it are not text; no Tesseract run
+        lines, margin = strip_margins(lines, options.lang) if psm != 3 else (lines, [])
         return psm, lines, Step("reading", {"chosen": "first+lines" if weak["replaced"] else "first",
                                             "reason": "first reading sound",
                                             "coverage": round(coverage, 3) if coverage is not None else None,
-                                            "candidates": [first.summary()], "lines": weak})
+                                            "candidates": [first.summary()], "lines": weak,
+                                            "margin_left_out": margin})
     readings = [first]
     read = lambda image, p: ocr.read_words(image, lang=options.lang, psm=p, timeout=options.ocr_timeout,  # noqa: E731
                                            tessdata_dir=options.tessdata_dir)
