@@ -90,6 +90,8 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
     finished: queue.Queue = queue.Queue()  # futures as they end: a file's pages go as soon as it is planned
     file_of = {}
     for i, job in enumerate(jobs):
+        # a page a file until its plan says otherwise: a one-page file's plan comes with its page read
+        progress.reporter().planned(job.path, 1)
         fut = file_task.submit(job, run_id, options)
         file_of[fut] = i
         fut.add_done_callback(finished.put)
@@ -112,11 +114,12 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
             continue
         start = starts[file_of[fut]] = fut.result(raise_on_failure=False)
         if not isinstance(start, FileStart) or start.plan.state in UNREAD_STATES:
+            progress.reporter().planned(jobs[file_of[fut]].path, -1)  # no page read after all
             continue  # reported once every file is planned (below)
         plan = start.plan
         # only a file that could not be recorded lacks a document or media type, and it is quarantined
         assert plan.document_id is not None and plan.media_type is not None, "a plan to read names its document"
-        progress.reporter().planned(plan.path, len(plan.pages_todo))
+        progress.reporter().planned(plan.path, len(plan.pages_todo) - 1)
         by_doc[plan.document_id] = []
         pending[plan.document_id] = len(plan.pages_todo)
         if start.page is not None:  # a one-page file: read with its plan
