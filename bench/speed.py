@@ -17,6 +17,8 @@ each file with its own PNG text chunk so no two share a sha256).
                  Prefect server and the ingest worker already running (a "second command"), on
                  1, 6 and 100 pages (--pages), then on 400 (--scale): t(400)/t(100)
   one PDF      - one 300-page scanned PDF (--rss-pages): peak memory
+With --clean the pool is its 0-clean, 1-light and 2-faded pages only (six of the ten): the issue's
+CPU ratio on clean pages, measured directly.
 Extra readings: a doubtful page is read again (turned, at other settings, line by line); each page
 stores what its Tesseract runs cost (wait4), and the pipeline rows print the extra readings' CPU and
 count, and the CPU ratio with and without them (the issue counts them apart from clean pages).
@@ -45,7 +47,7 @@ from pathlib import Path
 import psutil
 from PIL import Image
 
-from bench.ocr_bench import CORES, RESULTS, _png_copy, ocrmypdf_cmd, vie_pool, wrap_pdf
+from bench.ocr_bench import CORES, LEVELS, RESULTS, _png_copy, ocrmypdf_cmd, vie_pool, wrap_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 # `archive-ingest` is flows.launcher:main; run as a module so the figures hold before a reinstall
@@ -219,6 +221,16 @@ def _jobs(worker: psutil.Process, server: psutil.Process | None = None) -> list[
         return []
 
 
+CLEAN_LEVELS = 3  # 0-clean, 1-light, 2-faded: pages no reading doubts (the 3-carbon and 4-hard ones may)
+
+
+def clean_pool(size: int) -> list[tuple[bytes, int]]:
+    """The pages of the first three levels of `vie_pool(size)`, the same pages (vie_pool generates its
+    pages level by level, ceil(size / levels) of each)."""
+    per_level = -(-size // len(LEVELS))
+    return vie_pool(size)[:CLEAN_LEVELS * per_level]
+
+
 def write_pages(pool, n: int, folder: Path, offset: int) -> list[Path]:
     folder.mkdir(parents=True)
     paths = []
@@ -303,6 +315,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.speed", description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", default="1,6,100", help="comma-separated page counts; '' for none")
     parser.add_argument("--pool", type=int, default=10, help="distinct generated pages to cycle through")
+    parser.add_argument("--clean", action="store_true",
+                        help="only the pool's 0-clean, 1-light and 2-faded pages (none doubtful: the CPU "
+                             "ratio on clean pages directly, no extra readings to take out)")
     parser.add_argument("--no-ocrmypdf", action="store_true", help="leave OCRmyPDF out (the slowest part)")
     parser.add_argument("--no-first", action="store_true", help="skip the first/second command measurement")
     parser.add_argument("--rss-pages", type=int, default=300,
@@ -315,7 +330,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_ocrmypdf and ocr_cmd is None:
         print("OCRmyPDF not found (make bench installs it in .venv-ocrmypdf): its rows are skipped")
     print(f"cores {CORES}, load average {os.getloadavg()[0]:.2f} at start", flush=True)
-    pool = vie_pool(args.pool)
+    pool = clean_pool(args.pool) if args.clean else vie_pool(args.pool)
     results: dict = {"cores": CORES, "rows": []}
     with tempfile.TemporaryDirectory(prefix="speed-") as tmpdir:
         tmp = Path(tmpdir)

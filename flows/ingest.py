@@ -10,7 +10,6 @@ import time
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from ingest.errors import TransientError
@@ -35,7 +34,7 @@ from .app.jobs import FileJob
 from .app.originals import claim_file_store
 from .app.pages import PageOutcome, ingest_page
 from .app.pairing import pair_and_align
-from .app.steps import DocumentPlan, finish_document, prepare_document
+from .app.steps import UNREAD_STATES, DocumentPlan, FileStart, finish_document, start_document
 from .app.store import RunOptions, open_store, run_options, settings_of
 
 
@@ -50,10 +49,11 @@ def _transient(task, task_run, state) -> bool:
     return False
 
 
-@task(name="prepare-document", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1,
+@task(name="ingest-file", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1,
       retry_condition_fn=_transient)
-def prepare_task(job: FileJob, run_id: int | None, options: RunOptions) -> DocumentPlan:
-    return prepare_document(job, settings_of(options), run_id)
+def file_task(job: FileJob, run_id: int | None, options: RunOptions) -> FileStart:
+    """Plan a file; a one-page file's page is read in the same task run (steps.start_document)."""
+    return start_document(job, settings_of(options), run_id)
 
 
 @task(name="ingest-page", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2,
@@ -81,62 +81,59 @@ def _warm_flag_rules() -> None:
 
 
 def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchReport:
+    import queue
     import threading
 
     threading.Thread(target=_warm_flag_rules, name="warm-flag-rules", daemon=True).start()
     report = BatchReport(run_id=run_id)
     options = run_options(settings)  # what the tasks carry: plain values, no secret
-    plans = [f.result(raise_on_failure=False) for f in
-             [prepare_task.submit(job, run_id, options) for job in jobs]]
-    page_futures = {}
+    finished: queue.Queue = queue.Queue()  # futures as they end: a file's pages go as soon as it is planned
+    file_of = {}
+    for i, job in enumerate(jobs):
+        # a page a file until its plan says otherwise: a one-page file's plan comes with its page read
+        progress.reporter().planned(job.path, 1)
+        fut = file_task.submit(job, run_id, options)
+        file_of[fut] = i
+        fut.add_done_callback(finished.put)
+    starts: dict[int, FileStart | object] = {}
+    page_futures: dict = {}
     by_doc: dict[int, list[PageOutcome]] = {}
     pending: dict[int, int] = {}
-    lang_of = {job.path: job.lang or settings.lang for job in jobs}
     results: dict[str, FileResult] = {}
-    first_of: dict[int, str] = {}  # document id -> the first file of this batch with those bytes
-    twins: list[tuple[str, int]] = []  # later files with the same bytes: reported once the first is
-    for plan in plans:  # of files with the same bytes, the one whose claim went first is read
-        if isinstance(plan, DocumentPlan) and plan.document_id is not None and plan.state != "twin":
-            first_of.setdefault(plan.document_id, plan.path)
-    for job, plan in zip(jobs, plans, strict=False):
-        if not isinstance(plan, DocumentPlan):  # the prepare task itself crashed
-            results[job.path] = FileResult(job.path, FileState.QUARANTINED, None,
-                                           error=f"internal error: {plan_error(plan)}")
+    waiting = len(jobs)
+    while waiting:
+        fut = finished.get()
+        waiting -= 1
+        if fut not in file_of:  # a page of a document of several pages
+            plan, number = page_futures[fut]
+            try:
+                outcome = fut.result()
+            except Exception as exc:  # retries exhausted: the page fails, the batch goes on
+                outcome = PageOutcome(plan.document_id, number, ok=False, error=one_line(exc))
+            _page_done(plan, outcome, by_doc, pending, settings, results)
             continue
-        if plan.document_id is not None and first_of.get(plan.document_id, job.path) != job.path:
-            twins.append((job.path, plan.document_id))  # the same bytes twice: read once
-            continue
-        if plan.state == "twin":  # an earlier file of this run (a nightly subflow) had these bytes
-            assert plan.document_id is not None, "a twin names the earlier document"
-            results[job.path] = earlier_twin_result(job.path, plan.document_id, settings, run_id)
-            continue
-        if plan.state in ("duplicate", "quarantined", "busy"):
-            results[job.path] = FileResult(job.path, plan.state, plan.document_id, error=plan.error)
-            continue
-        # only a file that could not be recorded lacks a document or media type, and it is quarantined above
+        start = starts[file_of[fut]] = fut.result(raise_on_failure=False)
+        if not isinstance(start, FileStart) or start.plan.state in UNREAD_STATES:
+            progress.reporter().planned(jobs[file_of[fut]].path, -1)  # no page read after all
+            continue  # reported once every file is planned (below)
+        plan = start.plan
+        # only a file that could not be recorded lacks a document or media type, and it is quarantined
         assert plan.document_id is not None and plan.media_type is not None, "a plan to read names its document"
-        progress.reporter().planned(plan.path, len(plan.pages_todo))
+        progress.reporter().planned(plan.path, len(plan.pages_todo) - 1)
         by_doc[plan.document_id] = []
         pending[plan.document_id] = len(plan.pages_todo)
+        if start.page is not None:  # a one-page file: read with its plan
+            _page_done(plan, start.page, by_doc, pending, settings, results)
+            continue
         for number in plan.pages_todo:
-            fut = page_task.submit(plan.document_id, plan.path, plan.media_type, number, lang_of[plan.path], options)
-            page_futures[fut] = (plan, number)
+            page = page_task.submit(plan.document_id, plan.path, plan.media_type, number,
+                                    jobs[file_of[fut]].lang or settings.lang, options)
+            page_futures[page] = (plan, number)
+            page.add_done_callback(finished.put)
+            waiting += 1
         if not plan.pages_todo:  # resumed after every page was stored
             _finish(plan, [], settings, results)
-    for fut in as_completed(list(page_futures)):
-        plan, number = page_futures[fut]
-        assert plan.document_id is not None  # only plans with a document get page futures (above)
-        try:
-            outcome = fut.result()
-        except Exception as exc:  # retries exhausted: the page fails, the batch goes on
-            outcome = PageOutcome(plan.document_id, number, ok=False, error=one_line(exc))
-        progress.reporter().page_done(plan.path, outcome.number, outcome.ok)
-        by_doc[plan.document_id].append(outcome)
-        pending[plan.document_id] -= 1
-        if pending[plan.document_id] == 0:
-            _finish(plan, by_doc[plan.document_id], settings, results)
-    for path, document_id in twins:
-        results[path] = same_bytes_result(path, document_id, results[first_of[document_id]], settings, run_id)
+    _report_unread(jobs, starts, settings, run_id, results)
     report.files = [results[job.path] for job in jobs if job.path in results]
     stored = [f.document_id for f in report.files if f.state == FileState.STORED and f.document_id is not None]
     if stored:  # pair originals with translations that are now both stored, and align them
@@ -144,6 +141,49 @@ def _run_batch(jobs: list[FileJob], settings: Settings, run_id: int) -> BatchRep
         if not isinstance(report.alignments, list):
             report.alignments = [{"error": plan_error(report.alignments)}]
     return report
+
+
+def _page_done(plan: DocumentPlan, outcome: PageOutcome, by_doc: dict, pending: dict, settings: Settings,
+               results: dict) -> None:
+    assert plan.document_id is not None  # only plans with a document have pages
+    progress.reporter().page_done(plan.path, outcome.number, outcome.ok)
+    by_doc[plan.document_id].append(outcome)
+    pending[plan.document_id] -= 1
+    if pending[plan.document_id] == 0:
+        _finish(plan, by_doc[plan.document_id], settings, results)
+
+
+def _report_unread(jobs: list[FileJob], starts: dict, settings: Settings, run_id: int, results: dict) -> None:
+    """The files that read no page: crashed, duplicate, quarantined, busy, or the same bytes as
+    another file (reported as that one ended)."""
+    plans = {i: s.plan for i, s in starts.items() if isinstance(s, FileStart)}
+    first_of: dict[int, str] = {}  # document id -> the file of this batch whose claim went first
+    for i, job in enumerate(jobs):  # the file that read a document is its first; a file that came
+        # later with the same bytes found it stored (duplicate) or being read (twin)
+        doc_id = plans[i].document_id if i in plans else None
+        if doc_id is not None and plans[i].state not in UNREAD_STATES:
+            first_of.setdefault(doc_id, job.path)
+    for i, job in enumerate(jobs):
+        doc_id = plans[i].document_id if i in plans else None
+        if doc_id is not None and plans[i].state != "twin":
+            first_of.setdefault(doc_id, job.path)
+    twins: list[tuple[str, int]] = []
+    for i, job in enumerate(jobs):
+        plan = plans.get(i)
+        if plan is None:  # the file task itself crashed
+            results[job.path] = FileResult(job.path, FileState.QUARANTINED, None,
+                                           error=f"internal error: {plan_error(starts[i])}")
+        elif plan.state not in UNREAD_STATES:
+            continue  # read and finished above
+        elif plan.document_id is not None and first_of.get(plan.document_id, job.path) != job.path:
+            twins.append((job.path, plan.document_id))  # the same bytes twice: read once
+        elif plan.state == "twin":  # an earlier file of this run (a nightly subflow) had these bytes
+            assert plan.document_id is not None, "a twin names the earlier document"
+            results[job.path] = earlier_twin_result(job.path, plan.document_id, settings, run_id)
+        else:
+            results[job.path] = FileResult(job.path, plan.state, plan.document_id, error=plan.error)
+    for path, document_id in twins:
+        results[path] = same_bytes_result(path, document_id, results[first_of[document_id]], settings, run_id)
 
 
 def _finish(plan: DocumentPlan, outcomes: list[PageOutcome], settings: Settings, results: dict) -> None:

@@ -6,7 +6,7 @@ from typing import Protocol
 
 
 class Reporter(Protocol):
-    def planned(self, path: str, pages: int) -> None: ...
+    def planned(self, path: str, pages: int) -> None: ...  # pages added to the total (negative: fewer)
     def page_done(self, path: str, number: int, ok: bool) -> None: ...
 
 

@@ -231,11 +231,12 @@ def _hocr(path: str, *, lang: str, config: str, timeout: float) -> bytes:
 _BBOX = re.compile(r"bbox (\d+) (\d+) (\d+) (\d+)")
 _WCONF = re.compile(r"x_wconf (-?[\d.]+)")
 _CCONF = re.compile(r"x_confs (-?[\d.]+)")
+_ZERO = "x_confs 0"  # a choice Tesseract gave no confidence: 5 of the 6 choices of most characters
 
 
 def parse_hocr(hocr: bytes) -> tuple[Line, ...]:
     """Lines of words from Tesseract's hOCR, with per-character choices when it has them."""
-    if not hocr.strip():
+    if not hocr or hocr.isspace():  # not strip(): a copy of the whole hOCR (1 MB, 5 ms a page)
         return ()
     root = etree.fromstring(hocr, etree.HTMLParser(encoding="utf-8"))
     lines = []
@@ -262,9 +263,12 @@ def _alternative(text: str, word) -> tuple[str | None, float]:
     group whose best is a space is the gap before the word, not one of its characters."""
     groups = []
     for group in word:
-        choices = []
+        choices: list[tuple[str, float]] = []
         for c in group:
-            found = _CCONF.search(c.get("title", ""))
+            title = c.get("title", "")
+            if choices and title == _ZERO:
+                continue  # most of a group's choices: never the group's best nor an alternative (conf > 0 below)
+            found = _CCONF.search(title)
             if c.text is not None and found:
                 choices.append((nfc(c.text), float(found.group(1))))
         if choices and choices[0][0].strip():

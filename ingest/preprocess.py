@@ -166,7 +166,11 @@ def rotate_quarter(gray: np.ndarray, degrees: int) -> np.ndarray:
 def estimate_skew(binary: np.ndarray, max_angle: float = 10.0) -> float:
     """Skew in degrees (positive = text lines rise to the right... in image coordinates, clockwise)
     by maximising the sharpness of the horizontal projection profile of ink pixels."""
-    ys, xs = np.nonzero(binary == 0)
+    # the ink's coordinates in raster order, as np.nonzero(binary == 0) gives them, in 0.006 s of CPU
+    # instead of 0.03 on a 300 dpi page (the same points in the same order on the pool pages)
+    found = cv2.findNonZero((binary == 0).view(np.uint8))
+    points = found.reshape(-1, 2) if found is not None else np.zeros((0, 2), np.int32)
+    ys, xs = points[:, 1], points[:, 0]
     if ys.size < 200:
         return 0.0
     if ys.size > 200_000:

@@ -285,10 +285,58 @@ def test_task_runs_carry_no_settings(settings):
         runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
             id=FlowRunFilterId(any_=[state.state_details.flow_run_id, again.state_details.flow_run_id])))
     names = [r.name for r in runs]
-    for start in ("prepare-document", "page 1 of document", "reprocess page 1 of document", "flag-document",
+    for start in ("ingest-file", "reprocess page 1 of document", "flag-document",
                   "align-documents"):
         assert any(n.startswith(start) for n in names), (start, names)
     for r in runs:
         assert "settings" not in r.task_inputs, r.name
         assert "options" in r.task_inputs, r.name
         assert key not in r.model_dump_json(), r.name
+
+
+def test_a_one_page_file_is_read_in_one_task_run(settings, tmp_path):
+    """A one-page scan is planned and read in one task run (the Prefect server's CPU is per task run);
+    a document of several pages still gets a task run per page."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from flows import progress
+
+    jpg, pdf = tmp_path / "one.jpg", tmp_path / "two.pdf"  # bytes of their own: no earlier test stored them
+    jpg.write_bytes((EXAMPLES / "cable-418-vi.jpg").read_bytes() + b"\0one task run")
+    copy = tmp_path / "copy.jpg"  # the same bytes: read once, reported as a duplicate
+    copy.write_bytes(jpg.read_bytes())
+    pdf.write_bytes((EXAMPLES / "cable-417-en.pdf").read_bytes() + b"\n% two pages\n")
+
+    calls: list[tuple] = []
+
+    class Recorder:
+        def planned(self, path: str, pages: int) -> None:
+            calls.append(("planned", path, pages))
+
+        def page_done(self, path: str, number: int, ok: bool) -> None:
+            calls.append(("done", path, number))
+
+    progress.set_reporter(Recorder())
+    try:
+        state = ingest_batch([FileJob(str(jpg)), FileJob(str(pdf)), FileJob(str(copy))], settings=settings,
+                             return_state=True)
+    finally:
+        progress.set_reporter(None)
+    one, two, again = state.result().files
+    one, again = (one, again) if one.state == "stored" else (again, one)  # whichever claimed first is read
+    assert (one.state, two.state, again.state) == ("stored", "stored", "duplicate")
+    assert again.error == f"same bytes as {one.path}"
+    # the progress bar: a page a file from the start, then each file's real count as it is planned
+    assert calls[:3] == [("planned", str(jpg), 1), ("planned", str(pdf), 1), ("planned", str(copy), 1)]
+    assert sum(c[2] for c in calls if c[0] == "planned") == 3 == len([c for c in calls if c[0] == "done"])
+    repo = DocumentRepository(settings.db_url)
+    page = repo.get_document(one.document_id, full=True).pages[0]
+    assert page.text_source == "ocr" and page.text.strip() and page.preprocessed_image
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(
+            any_=[state.state_details.flow_run_id])))
+    names = [r.name for r in runs]
+    assert sum(n.startswith("ingest-file") for n in names) == 3, names
+    assert sorted(n for n in names if n.startswith("page ")) == [
+        f"page 1 of document {two.document_id}", f"page 2 of document {two.document_id}"], names

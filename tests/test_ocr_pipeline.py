@@ -73,6 +73,58 @@ def test_deskew_recovers_known_rotation(angle):
     assert abs(pp.estimate_skew(pp.otsu(turned)) - angle) <= 0.3
 
 
+def _skew_from_numpy(binary: np.ndarray) -> float:
+    """estimate_skew as it was before it took the ink's points from OpenCV (np.nonzero)."""
+    ys, xs = np.nonzero(binary == 0)
+    if ys.size < 200:
+        return 0.0
+    if ys.size > 200_000:
+        pick = np.random.default_rng(0).choice(ys.size, 200_000, replace=False)
+        ys, xs = ys[pick], xs[pick]
+    xs = xs.astype(np.float64) - binary.shape[1] / 2
+    ys = ys.astype(np.float64)
+
+    def score(angle: float) -> float:
+        t = np.deg2rad(angle)
+        proj = ys * np.cos(t) - xs * np.sin(t)
+        hist = np.bincount(((proj - proj.min()) / 2).astype(np.int64))
+        return float(np.dot(hist, hist))
+
+    best = max(np.arange(-10.0, 10.0 + 1e-9, 0.5), key=score)
+    return float(round(max(np.arange(best - 0.5, best + 0.5 + 1e-9, 0.05), key=score), 2))
+
+
+@pytest.mark.parametrize("angle", [-3.3, 0.0, 1.7])
+def test_deskew_estimate_unchanged_by_opencv_points(angle):
+    """The same angle as from numpy's points: the sample of 200,000 ink pixels depends on their order."""
+    page = load_page(VIET / "vietsample1.tif", "image/tiff", 1, dpi=300, max_pixels=MAX)
+    import cv2
+
+    binary = pp.otsu(pp.rotate_small(pp.to_gray(page.image)[0], angle))
+    twice = pp.otsu(cv2.resize(binary, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC))
+    assert (binary == 0).sum() < 200_000 < (twice == 0).sum()  # every ink pixel; a sample of them
+    assert pp.estimate_skew(binary) == _skew_from_numpy(binary)
+    assert pp.estimate_skew(twice) == _skew_from_numpy(twice)
+    few = np.full((300, 400), 255, np.uint8)
+    few[100:105, 50:350] = 0  # 1,500 ink pixels: every one used
+    assert pp.estimate_skew(few) == _skew_from_numpy(few)
+    assert pp.estimate_skew(np.full((50, 50), 255, np.uint8)) == 0.0  # no ink at all
+
+
+def test_hocr_choices_without_confidence_are_never_alternatives():
+    """A character's choices of confidence 0 are skipped, unless one is the character read."""
+    def group(*choices):
+        return ("<span class='ocrx_cinfo'>" + "".join(
+            f"<span class='ocrx_cinfo' title='x_confs {c}'>{t}</span>" for t, c in choices) + "</span>")
+    hocr = ("<html><body><span class='ocr_line'><span class='ocrx_word' title='bbox 1 2 30 40; x_wconf 90'>ba"
+            + group(("b", "0"), ("h", "0"), ("đ", "12.5")) + group(("a", "97"), ("á", "0"), ("à", "2.25"))
+            + "</span></span></body></html>").encode()
+    (line,) = ocr.parse_hocr(hocr)
+    (word,) = line.words
+    assert (word.text, word.alternative, word.alternative_confidence) == ("ba", "đa", 12.5)
+    assert ocr.parse_hocr(b"") == ocr.parse_hocr(b"  \n ") == ()
+
+
 @pytest.mark.parametrize("number,expected", [(1, 0), (2, 270), (3, 180), (4, 90)])
 def test_cardinal_orientations(number, expected):
     page = load_page(OCRMYPDF / "cardinal.pdf", "application/pdf", number, dpi=200, max_pixels=MAX)

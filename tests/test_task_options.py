@@ -25,7 +25,7 @@ def _tasks() -> list[Task]:
 
 def test_no_task_takes_or_returns_settings():
     tasks = _tasks()
-    assert {t.name for t in tasks} >= {"prepare-document", "ingest-page", "align-documents", "reprocess-page",
+    assert {t.name for t in tasks} >= {"ingest-file", "ingest-page", "align-documents", "reprocess-page",
                                        "flag-document"}
     for t in tasks:
         hints = typing.get_type_hints(t.fn, vars(flows.ingest))
