@@ -103,6 +103,10 @@ def _run_flow(jobs, settings: Settings, collection: str | None):
     quiet_task_errors()
 
     err.print(f"Ingesting {len(jobs)} file(s)" + (" (starting the workflow engine)..." if engine.starting else "..."))
+    if engine.starting:  # the first page is read while the server starts (flows.app.early)
+        from .app.early import start as read_first_page
+
+        read_first_page(jobs, settings)
     try:
         engine.ready()
     except RuntimeError as exc:
