@@ -97,16 +97,16 @@ def _run_flow(jobs, settings: Settings, collection: str | None):
         engine = Engine(settings, wait=False)  # a first command launches the server ...
     except (OSError, RuntimeError) as exc:
         fail(f"workflow engine: {exc}")
+    if engine.starting:  # the first page is read while the server starts (flows.app.early)
+        from .app.early import start as read_first_page
+
+        read_first_page(jobs, settings)
     from . import progress as progress_hook
     from .ingest import with_runner  # ... and imports Prefect while it starts
 
     quiet_task_errors()
 
     err.print(f"Ingesting {len(jobs)} file(s)" + (" (starting the workflow engine)..." if engine.starting else "..."))
-    if engine.starting:  # the first page is read while the server starts (flows.app.early)
-        from .app.early import start as read_first_page
-
-        read_first_page(jobs, settings)
     try:
         engine.ready()
     except RuntimeError as exc:
