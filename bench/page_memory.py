@@ -3,6 +3,7 @@
 Tesseract, stored images), with this process's resident memory sampled every 2 ms.
 
     python -m bench.page_memory [--mode L|RGB] [--megapixels 144] [--no-dpi] [--no-ocr]
+    python -m bench.page_memory --page FILE [--number N]   # any page: a benchmark page, a PDF's page
 
 It prints, for each step, the resident memory on entry and its peak while the step ran (a step
 nested in another is shown under it), the process's peak, and Tesseract's peak (a child process).
@@ -118,17 +119,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--megapixels", type=float, default=144)
     ap.add_argument("--no-ocr", action="store_true", help="stop after preprocessing (Tesseract not run)")
     ap.add_argument("--no-dpi", action="store_true", help="the file states no resolution")
+    ap.add_argument("--page", type=Path, help="measure this file's page instead of the large generated one")
+    ap.add_argument("--number", type=int, default=1, help="which page of --page")
     ap.add_argument("--make", help=argparse.SUPPRESS)  # the page is made in a child process
     args = ap.parse_args(argv)
     if args.make:
         make_page(Path(args.make), args.mode, args.megapixels, not args.no_dpi)
         return 0
     work = Path(tempfile.mkdtemp(prefix="archive-pagemem-"))
-    scan = work / f"big-{args.mode}.jpg"
-    subprocess.run([sys.executable, "-m", "bench.page_memory", "--make", str(scan), "--mode", args.mode,
-                    "--megapixels", str(args.megapixels), *(["--no-dpi"] if args.no_dpi else [])], check=True)
+    scan = args.page.resolve() if args.page else work / f"big-{args.mode}.jpg"
+    if not args.page:
+        subprocess.run([sys.executable, "-m", "bench.page_memory", "--make", str(scan), "--mode", args.mode,
+                        "--megapixels", str(args.megapixels), *(["--no-dpi"] if args.no_dpi else [])], check=True)
 
-    from flows.app import steps
+    from flows.app import pages
     from flows.app.steps import FileJob, prepare_document
     from ingest import pipeline, preprocess
     from ingest.settings import Settings
@@ -139,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     assert plan.state == "new" or plan.error is None, plan.error
     sampler = Sampler()
     for name in ("load_page", "read_page", "_store_original"):
-        sampler.wrap(steps, name)
+        sampler.wrap(pages, name)
     sampler.wrap(pipeline, "preprocess")
     sampler.wrap(pipeline, "choose_reading")
     sampler.wrap(pipeline, "_ocr", "tesseract")
@@ -149,6 +153,11 @@ def main(argv: list[str] | None = None) -> int:
             sampler.wrap(preprocess, name)
     sampler.wrap(FileStore, "put_image")
     sampler.wrap(pipeline, "_raw_reading")
+    for name in ("_orient", "reread_weak_lines", "reread_lines"):
+        sampler.wrap(pipeline, name)
+    from ingest import ocr
+
+    sampler.wrap(ocr, "read_words")
     if args.no_ocr:
         def no_ocr(*_a, **_k):
             raise SystemExit(0)
@@ -158,15 +167,18 @@ def main(argv: list[str] | None = None) -> int:
     sampler.start()
     outcome = None
     try:
-        outcome = steps.ingest_page(plan.document_id, str(scan), plan.media_type, 1, "vie", settings)
+        outcome = pages.ingest_page(plan.document_id, str(scan), plan.media_type, args.number, "vie", settings)
     except SystemExit:
         pass
     sampler.running = False
     sampler.join()
     cpu = time.process_time() - cpu
-    w, h = Image.open(scan).size
-    print(f"page: {w}x{h} = {w * h / 1e6:.0f} MP {args.mode} JPEG, {scan.stat().st_size / 2**20:.1f} MB; "
-          f"resident before: {start_rss:.0f} MB")
+    if args.page:
+        print(f"page {args.number} of {scan}; resident before: {start_rss:.0f} MB")
+    else:
+        w, h = Image.open(scan).size
+        print(f"page: {w}x{h} = {w * h / 1e6:.0f} MP {args.mode} JPEG, {scan.stat().st_size / 2**20:.1f} MB; "
+              f"resident before: {start_rss:.0f} MB")
     print(f"{'step':60s} {'entry MB':>9s} {'peak MB':>9s}")
     for key in sampler.order:
         entry, peak = sampler.peaks[key]

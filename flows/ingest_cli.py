@@ -97,6 +97,10 @@ def _run_flow(jobs, settings: Settings, collection: str | None):
         engine = Engine(settings, wait=False)  # a first command launches the server ...
     except (OSError, RuntimeError) as exc:
         fail(f"workflow engine: {exc}")
+    if engine.starting:  # the first page is read while the server starts (flows.app.early)
+        from .app.early import start as read_first_page
+
+        read_first_page(jobs, settings)
     from . import progress as progress_hook
     from .ingest import with_runner  # ... and imports Prefect while it starts
 

@@ -63,6 +63,18 @@ def preload() -> None:
     unknown_words([("the", False)])
     gc.collect()
     gc.freeze()  # a child's collections then leave the shared pages unwritten
+    trim_heap()
+
+
+def trim_heap() -> None:
+    """Return the heap that the imports and the dictionary's load freed to the system: 13 MB of
+    the worker's 192 MB resident after preload, which every job would otherwise map as well."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def start_server(listener: socket.socket) -> None:
@@ -86,6 +98,7 @@ def start_server(listener: socket.socket) -> None:
 
             gc.collect()
             gc.freeze()  # the server's collections then leave the pages it shares with us unwritten
+            trim_heap()
 
             ensure(load_settings().prefect_server_idle, spawn=lambda home, idle: _fork_server(home, idle, listener))
             os.environ.pop("PREFECT_API_URL", None)  # each command's own environment decides

@@ -84,4 +84,11 @@ def test_fresh_home_starts_from_the_installation_template(home):
     assert rows(home / "prefect.db", blocks) == rows(template, blocks) != []
     version = "select version_num from alembic_version"
     assert rows(home / "prefect.db", version) == rows(template, version) != []
-    assert "block_auto_registration" in (home / "memo_store.toml").read_text()  # later starts skip it too
+    # the copy's block types are noted as this installation's: no start registers them again
+    assert (home / "prefect.db.blocks").read_text() == template.name
+    local_server.stop()
+    os.environ.pop("PREFECT_API_URL", None)  # set by ensure() above
+    url, pending = local_server.ensure(idle_seconds=600)  # a later start on the same home
+    assert pending is not None
+    local_server.wait_ready(pending, timeout=120)
+    assert rows(home / "prefect.db", blocks) == rows(template, blocks)

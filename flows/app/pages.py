@@ -16,6 +16,7 @@ from ingest.settings import Settings
 from ingest.sources import load_page
 from storage.files import FileStore
 
+from .early import take as take_early_read
 from .store import open_store
 
 
@@ -45,8 +46,12 @@ def ingest_page(document_id: int, path: str, media_type: str, number: int, lang:
     if media_type == "text/plain":
         return _ingest_text_file(document_id, path, settings, started)
     try:
-        source = load_page(Path(path), media_type, number, dpi=settings.dpi, max_pixels=settings.max_pixels)
-        reading = read_page(source, page_options(settings, lang))
+        early = take_early_read(path, media_type, number, lang, settings)  # read while the server started
+        if early is not None:
+            source, reading = early
+        else:
+            source = load_page(Path(path), media_type, number, dpi=settings.dpi, max_pixels=settings.max_pixels)
+            reading = read_page(source, page_options(settings, lang))
     except IngestError as exc:
         return PageOutcome(document_id, number, ok=False, error=str(exc))
     store = FileStore(settings.files_dir)
