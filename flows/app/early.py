@@ -2,14 +2,14 @@
 the server to answer before its flow even opens the page.
 
 Measured on a fresh HOME (load 3): the job was forked 4.9 s after the command started, the server
-answered at 8.5 s, and Tesseract started only at 11.4 s (the flow run, the prepare task, loading
+answered at 8.5 s, and Tesseract started only at 11.4 s (the flow run, the planning task, loading
 and preprocessing the page came after the wait). Reading needs no API: decoding, preprocessing and
 Tesseract (about 1.3 s on an idle core) happen here, in a thread, while the server boots on the
 other core; the page task then takes the reading instead of doing it again.
 
 Only the first page of the first file, only while the server is starting (a second command has
 nothing to wait for), and only if the file is still the same one when the task asks (size, mtime
-and inode, which the task's own reading would also see). The prepare task still decides whether
+and inode, which the task's own reading would also see). The ingest-file task still decides whether
 the page is read at all (a duplicate's early reading is dropped unused: one page of wasted work
 on a first command). Any error here is left to the task, which reads the page again and reports it.
 """
@@ -62,7 +62,7 @@ def _read(job: FileJob, settings: Settings) -> None:
     try:
         path = Path(job.path)
         before = _identity(path)
-        # the same checks the prepare task makes before any page is decoded (sizes, page counts)
+        # the same checks the ingest-file task makes before any page is decoded (sizes, page counts)
         info = inspect_document(path, settings.max_pixels, limits=page_limits(settings))
         if info.media_type == "text/plain":
             return
