@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .linereads import NOISE_CONFIDENCE, NOISE_SHARE
 from .model import Line
 from .readings import make_reading
 
@@ -21,15 +22,13 @@ MARGIN_CONFIDENCE = 80.0
 # A line needs this many words and this confidence to count in the column's edges.
 MARGIN_BODY_WORDS = 3
 MARGIN_BODY_CONFIDENCE = 60.0
-# Lines above or below the typed block kept out as marks rather than type: below this confidence
-# and this share of the page's median line score (readings.make_reading), the rule the doubtful
-# pages' line stage applies to its bands (linereads.NOISE_CONFIDENCE, NOISE_SHARE): danish/006 'Fm'
+# Lines above or below the typed block kept out as marks rather than type: below NOISE_CONFIDENCE
+# and NOISE_SHARE of the page's median line score (readings.make_reading), the rule the doubtful
+# pages' line stage applies to its bands (the same thresholds, imported from linereads): danish/006 'Fm'
 # (a scrawl above the text, confidence 0), czech/007 'A ZÁ o o n i 0' (31) and 'Voé' (0), czech/006
 # 'dl. luční' (20) and 'ZSSK' (24), german/002 '°', german/004 'pn' (9). Not within the block: there
 # such lines were typed text read badly (danish/003 'begære' 27, a paragraph's last word 'begær.';
 # czech/001 'Er o. tok ol' 24, the spaced heading 'Protokol'), which dropping cost 6 and 3 errors.
-NOISE_CONFIDENCE = 50.0
-NOISE_SHARE = 0.35
 
 
 def column_edges(lines: tuple[Line, ...]) -> tuple[float, float, float, float] | None:

@@ -170,13 +170,18 @@ def estimate_skew(binary: np.ndarray, max_angle: float = 10.0) -> float:
     # instead of 0.03 on a 300 dpi page (the same points in the same order on the pool pages)
     found = cv2.findNonZero((binary == 0).view(np.uint8))
     points = found.reshape(-1, 2) if found is not None else np.zeros((0, 2), np.int32)
-    ys, xs = points[:, 1], points[:, 0]
+    return skew_of_ink(points[:, 1], points[:, 0], binary.shape[1], max_angle)
+
+
+def skew_of_ink(ys: np.ndarray, xs: np.ndarray, width: int, max_angle: float = 10.0) -> float:
+    """The angle search of estimate_skew over the ink's coordinates (raster order: the sample of
+    200,000 points depends on it)."""
     if ys.size < 200:
         return 0.0
     if ys.size > 200_000:
         pick = np.random.default_rng(0).choice(ys.size, 200_000, replace=False)
         ys, xs = ys[pick], xs[pick]
-    xs = xs.astype(np.float64) - binary.shape[1] / 2
+    xs = xs.astype(np.float64) - width / 2
     ys = ys.astype(np.float64)
 
     def score(angle: float) -> float:

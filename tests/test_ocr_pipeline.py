@@ -76,22 +76,7 @@ def test_deskew_recovers_known_rotation(angle):
 def _skew_from_numpy(binary: np.ndarray) -> float:
     """estimate_skew as it was before it took the ink's points from OpenCV (np.nonzero)."""
     ys, xs = np.nonzero(binary == 0)
-    if ys.size < 200:
-        return 0.0
-    if ys.size > 200_000:
-        pick = np.random.default_rng(0).choice(ys.size, 200_000, replace=False)
-        ys, xs = ys[pick], xs[pick]
-    xs = xs.astype(np.float64) - binary.shape[1] / 2
-    ys = ys.astype(np.float64)
-
-    def score(angle: float) -> float:
-        t = np.deg2rad(angle)
-        proj = ys * np.cos(t) - xs * np.sin(t)
-        hist = np.bincount(((proj - proj.min()) / 2).astype(np.int64))
-        return float(np.dot(hist, hist))
-
-    best = max(np.arange(-10.0, 10.0 + 1e-9, 0.5), key=score)
-    return float(round(max(np.arange(best - 0.5, best + 0.5 + 1e-9, 0.05), key=score), 2))
+    return pp.skew_of_ink(ys, xs, binary.shape[1])
 
 
 @pytest.mark.parametrize("angle", [-3.3, 0.0, 1.7])
